@@ -1,0 +1,522 @@
+package supabase
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// AuthClient is the Supabase Auth API (/auth/v1) and the holder of a
+// client's session. It is safe for concurrent use.
+type AuthClient struct {
+	co       *core
+	sessions *sessionManager
+	// disabled: the client uses WithAccessTokenFunc; Auth cannot hold a session.
+	disabled bool
+}
+
+// ErrAuthDisabled is returned by AuthClient methods on a client built with
+// WithAccessTokenFunc, whose tokens come from a third-party provider.
+var ErrAuthDisabled = errors.New("supabase: Auth is not available on a client using WithAccessTokenFunc")
+
+func newAuthClient(co *core, store SessionStore, enabled bool) *AuthClient {
+	return &AuthClient{co: co, sessions: newSessionManager(co, store), disabled: !enabled}
+}
+
+func (a *AuthClient) accessToken(ctx context.Context) (string, error) {
+	if a.disabled {
+		return "", nil
+	}
+	return a.sessions.accessToken(ctx)
+}
+
+func (a *AuthClient) tokenRejected(ctx context.Context, token string) bool {
+	return !a.disabled && a.sessions.tokenRejected(ctx, token)
+}
+
+// AuthOption adds optional parameters to an Auth call.
+type AuthOption func(*authOptions)
+
+type authOptions struct {
+	captchaToken string
+	redirectTo   string
+}
+
+// WithCaptchaToken passes a captcha verification token (hCaptcha, Turnstile).
+func WithCaptchaToken(token string) AuthOption {
+	return func(o *authOptions) { o.captchaToken = token }
+}
+
+// WithRedirectTo sets the URL the user lands on after following an email
+// link (sent as redirect_to).
+func WithRedirectTo(u string) AuthOption {
+	return func(o *authOptions) { o.redirectTo = u }
+}
+
+func collectAuthOptions(opts []AuthOption) authOptions {
+	var o authOptions
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
+	return o
+}
+
+func (o authOptions) security() map[string]any {
+	m := map[string]any{}
+	if o.captchaToken != "" {
+		m["captcha_token"] = o.captchaToken
+	}
+	return m
+}
+
+func (o authOptions) query() url.Values {
+	if o.redirectTo == "" {
+		return nil
+	}
+	return url.Values{"redirect_to": {o.redirectTo}}
+}
+
+// authAPIVersion is the Auth API version this client speaks.
+const authAPIVersion = "2024-01-01"
+
+func authJSONHeader() http.Header {
+	return http.Header{
+		"Content-Type":           {"application/json;charset=UTF-8"},
+		"X-Supabase-Api-Version": {authAPIVersion},
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("supabase: encoding a request body: " + err.Error()) // only called with maps of plain values
+	}
+	return b
+}
+
+// authCall sends one Auth request. bearer "" sends the project key.
+// body nil sends no body (and no Content-Type).
+func (a *AuthClient) authCall(ctx context.Context, method, path string, query url.Values, body any, bearer string) (*apiResponse, error) {
+	u := a.co.authURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	r := &apiRequest{service: ServiceAuth, method: method, url: u, bearer: bearer}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, &Error{Service: ServiceAuth, Code: codeInvalidQuery, Message: "cannot encode request body: " + err.Error()}
+		}
+		r.body = b
+		r.header = authJSONHeader()
+	} else {
+		r.header = http.Header{"X-Supabase-Api-Version": {authAPIVersion}}
+	}
+	resp, err := a.co.send(ctx, nil, r)
+	if err != nil {
+		return nil, err
+	}
+	a.sessions.noteServerDate(resp.header)
+	return resp, nil
+}
+
+// userToken returns the signed-in user's valid access token, or
+// ErrSessionMissing without any request.
+func (a *AuthClient) userToken(ctx context.Context) (string, error) {
+	if a.disabled {
+		return "", ErrAuthDisabled
+	}
+	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
+	if err != nil {
+		return "", err
+	}
+	if s == nil {
+		return "", errSessionMissing()
+	}
+	return s.AccessToken, nil
+}
+
+// AuthResponse is what sign-up and OTP verification return: the user, and
+// a session when the user is signed in (nil when a confirmation is pending).
+type AuthResponse struct {
+	User    *User
+	Session *Session
+	// MessageID is the SMS provider's message id, when one was sent.
+	MessageID string
+}
+
+// decodeAuthResponse reads a body that is either a session or a bare user.
+func (a *AuthClient) decodeAuthResponse(ctx context.Context, body []byte, event AuthChangeEvent) (*AuthResponse, error) {
+	var probe struct {
+		AccessToken string `json:"access_token"`
+		MessageID   string `json:"message_id"`
+	}
+	if err := decodeJSON(body, &probe); err != nil {
+		return nil, err
+	}
+	if probe.AccessToken != "" {
+		s, err := a.sessions.decodeSession(body)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.sessions.set(ctx, s, event); err != nil {
+			return &AuthResponse{User: s.User, Session: s}, err
+		}
+		return &AuthResponse{User: s.User, Session: s}, nil
+	}
+	var u User
+	if err := decodeJSON(body, &u); err != nil {
+		return nil, err
+	}
+	res := &AuthResponse{MessageID: probe.MessageID}
+	if u.ID != "" {
+		res.User = &u
+	}
+	return res, nil
+}
+
+// SignUpParams are the fields of a new user. Set Email or Phone.
+type SignUpParams struct {
+	Email    string
+	Phone    string
+	Password string
+	// Data becomes the user's user_metadata.
+	Data map[string]any
+	// EmailRedirectTo is where the confirmation link leads.
+	EmailRedirectTo string
+	// Channel is "sms" (default) or "whatsapp" for phone sign-ups.
+	Channel      string
+	CaptchaToken string
+}
+
+// SignUp creates a user. When the project auto-confirms, the user is signed
+// in and Session is set; otherwise Session is nil until they confirm.
+func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams) (*AuthResponse, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	if (p.Email == "") == (p.Phone == "") {
+		return nil, errors.New("supabase: SignUp: set exactly one of Email and Phone")
+	}
+	if p.Password == "" {
+		return nil, errors.New("supabase: SignUp: empty password")
+	}
+	data := p.Data
+	if data == nil {
+		data = map[string]any{}
+	}
+	o := authOptions{captchaToken: p.CaptchaToken, redirectTo: p.EmailRedirectTo}
+	body := map[string]any{"password": p.Password, "data": data, "gotrue_meta_security": o.security()}
+	if p.Email != "" {
+		body["email"] = p.Email
+		body["code_challenge"] = nil
+		body["code_challenge_method"] = nil
+	} else {
+		body["phone"] = p.Phone
+		body["channel"] = orDefault(p.Channel, "sms")
+	}
+	resp, err := a.authCall(ctx, http.MethodPost, "/signup", o.query(), body, "")
+	if err != nil {
+		return nil, err
+	}
+	return a.decodeAuthResponse(ctx, resp.body, EventSignedIn)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// SignInWithPassword signs a user in with email and password. The session
+// is kept by the client: later queries run as this user.
+func (a *AuthClient) SignInWithPassword(ctx context.Context, email, password string, opts ...AuthOption) (*Session, error) {
+	if strings.TrimSpace(email) == "" || password == "" {
+		return nil, errors.New("supabase: SignInWithPassword: email and password are required")
+	}
+	return a.signInPassword(ctx, map[string]any{"email": email, "password": password}, opts)
+}
+
+// SignInWithPhonePassword signs a user in with phone number and password.
+func (a *AuthClient) SignInWithPhonePassword(ctx context.Context, phone, password string, opts ...AuthOption) (*Session, error) {
+	if strings.TrimSpace(phone) == "" || password == "" {
+		return nil, errors.New("supabase: SignInWithPhonePassword: phone and password are required")
+	}
+	return a.signInPassword(ctx, map[string]any{"phone": phone, "password": password}, opts)
+}
+
+func (a *AuthClient) signInPassword(ctx context.Context, body map[string]any, opts []AuthOption) (*Session, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	body["gotrue_meta_security"] = collectAuthOptions(opts).security()
+	resp, err := a.authCall(ctx, http.MethodPost, "/token", url.Values{"grant_type": {"password"}}, body, "")
+	if err != nil {
+		return nil, err
+	}
+	return a.signedIn(ctx, resp.body, EventSignedIn)
+}
+
+// signedIn decodes a session response, stores it and emits event.
+func (a *AuthClient) signedIn(ctx context.Context, body []byte, event AuthChangeEvent) (*Session, error) {
+	s, err := a.sessions.decodeSession(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.sessions.set(ctx, s, event); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// Session returns the current session, refreshed first when it expires in
+// less than the refresh margin (90 s by default). With nobody signed in it
+// returns an error matching ErrSessionMissing.
+func (a *AuthClient) Session(ctx context.Context) (*Session, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, errSessionMissing()
+	}
+	return s, nil
+}
+
+// RefreshSession exchanges the current refresh token for a new session now,
+// whatever the expiry. Concurrent calls share one request.
+func (a *AuthClient) RefreshSession(ctx context.Context) (*Session, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	s, err := a.sessions.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil || s.RefreshToken == "" {
+		return nil, errSessionMissing()
+	}
+	return a.sessions.refresh(ctx, s)
+}
+
+// RefreshSessionWith exchanges refreshToken (from elsewhere, e.g. a cookie)
+// for a session and signs the client in with it.
+func (a *AuthClient) RefreshSessionWith(ctx context.Context, refreshToken string) (*Session, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	if refreshToken == "" {
+		return nil, errSessionMissing()
+	}
+	resp, err := a.authCall(ctx, http.MethodPost, "/token", url.Values{"grant_type": {"refresh_token"}},
+		map[string]string{"refresh_token": refreshToken}, "")
+	if err != nil {
+		return nil, err
+	}
+	return a.signedIn(ctx, resp.body, EventTokenRefreshed)
+}
+
+// SetSession signs the client in with tokens obtained elsewhere. An expired
+// access token is refreshed right away; a valid one is checked with GET
+// /user.
+func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken string) (*Session, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	if accessToken == "" || refreshToken == "" {
+		return nil, errSessionMissing()
+	}
+	claims, err := ParseClaims(accessToken)
+	if err != nil {
+		return nil, err
+	}
+	var exp int64
+	if claims.ExpiresAt != nil {
+		exp = claims.ExpiresAt.Unix()
+	}
+	now := a.sessions.now().Unix()
+	if exp != 0 && exp <= now {
+		return a.RefreshSessionWith(ctx, refreshToken)
+	}
+	u, err := a.UserFromToken(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{AccessToken: accessToken, RefreshToken: refreshToken, TokenType: "bearer",
+		ExpiresAt: exp, User: u}
+	if exp != 0 {
+		s.ExpiresIn = exp - now
+	}
+	if err := a.sessions.set(ctx, s, EventSignedIn); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// User fetches the signed-in user from the server (GET /user), which also
+// proves the session is still valid server-side.
+func (a *AuthClient) User(ctx context.Context) (*User, error) {
+	tok, err := a.userToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.UserFromToken(ctx, tok)
+}
+
+// UserFromToken fetches the user that jwt belongs to (GET /user). Backends
+// use it to check a token a caller sent.
+func (a *AuthClient) UserFromToken(ctx context.Context, jwt string) (*User, error) {
+	if jwt == "" {
+		return nil, errSessionMissing()
+	}
+	resp, err := a.authCall(ctx, http.MethodGet, "/user", nil, nil, jwt)
+	if err != nil {
+		return nil, err
+	}
+	var u User
+	if err := decodeJSON(resp.body, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// UserAttributes are the fields UpdateUser changes; empty fields are left alone.
+type UserAttributes struct {
+	Email    string
+	Phone    string
+	Password string
+	// Nonce is the reauthentication code, when the project requires one to
+	// change the password.
+	Nonce string
+	// Data is merged into user_metadata.
+	Data map[string]any
+	// EmailRedirectTo is where the email-change confirmation link leads.
+	EmailRedirectTo string
+}
+
+// UpdateUser changes the signed-in user and emits USER_UPDATED.
+func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes) (*User, error) {
+	tok, err := a.userToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body := map[string]any{"code_challenge": nil, "code_challenge_method": nil}
+	for k, v := range map[string]string{"email": attrs.Email, "phone": attrs.Phone, "password": attrs.Password, "nonce": attrs.Nonce} {
+		if v != "" {
+			body[k] = v
+		}
+	}
+	if attrs.Data != nil {
+		body["data"] = attrs.Data
+	}
+	o := authOptions{redirectTo: attrs.EmailRedirectTo}
+	resp, err := a.authCall(ctx, http.MethodPut, "/user", o.query(), body, tok)
+	if err != nil {
+		return nil, err
+	}
+	var u User
+	if err := decodeJSON(resp.body, &u); err != nil {
+		return nil, err
+	}
+	a.sessions.updateUser(ctx, &u)
+	return &u, nil
+}
+
+// SignOutScope says which sessions SignOut ends.
+type SignOutScope string
+
+// Sign-out scopes.
+const (
+	// SignOutGlobal ends every session of the user, on every device.
+	SignOutGlobal SignOutScope = "global"
+	// SignOutLocal ends this session only.
+	SignOutLocal SignOutScope = "local"
+	// SignOutOthers ends every other session and keeps this one.
+	SignOutOthers SignOutScope = "others"
+)
+
+// SignOut ends sessions on the server and, except for SignOutOthers, forgets
+// the local one (SIGNED_OUT). As in supabase-js, a 401, 403 or 404 (the
+// session is already gone) still signs out locally; any other failure
+// returns the error and keeps the session. Without a session it does
+// nothing.
+func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
+	if a.disabled {
+		return ErrAuthDisabled
+	}
+	switch scope {
+	case "":
+		scope = SignOutGlobal
+	case SignOutGlobal, SignOutLocal, SignOutOthers:
+	default:
+		return errors.New("supabase: SignOut: unknown scope " + string(scope))
+	}
+	s, err := a.sessions.current(ctx)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return nil
+	}
+	// Logout only needs a token the server still accepts; an expired one is
+	// answered 401, which signs out locally anyway.
+	_, err = a.authCall(ctx, http.MethodPost, "/logout", url.Values{"scope": {string(scope)}}, nil, s.AccessToken)
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) || (e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden && e.Status != http.StatusNotFound) {
+			return err
+		}
+	}
+	if scope != SignOutOthers {
+		a.sessions.clear(ctx)
+	}
+	return nil
+}
+
+// ResetPasswordForEmail sends a password-reset email. Use WithRedirectTo
+// for the page the link opens.
+func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, opts ...AuthOption) error {
+	if a.disabled {
+		return ErrAuthDisabled
+	}
+	if strings.TrimSpace(email) == "" {
+		return errors.New("supabase: ResetPasswordForEmail: empty email")
+	}
+	o := collectAuthOptions(opts)
+	body := map[string]any{"email": email, "code_challenge": nil, "code_challenge_method": nil,
+		"gotrue_meta_security": o.security()}
+	_, err := a.authCall(ctx, http.MethodPost, "/recover", o.query(), body, "")
+	return err
+}
+
+// OnAuthStateChange calls fn for every auth event, starting with
+// INITIAL_SESSION, in order, on a goroutine of its own: a slow or panicking
+// fn never blocks sign-in or refresh. Call the returned func to unsubscribe.
+func (a *AuthClient) OnAuthStateChange(fn func(event AuthChangeEvent, s *Session)) (unsubscribe func()) {
+	if fn == nil {
+		return func() {}
+	}
+	return a.sessions.events.subscribe(fn, a.sessions.cur.Load())
+}
+
+// StartAutoRefresh refreshes the session in the background (checked every
+// 30 s, refreshed when less than 120 s remain) until ctx ends or
+// StopAutoRefresh is called. Calling it again restarts it.
+func (a *AuthClient) StartAutoRefresh(ctx context.Context) {
+	if a.disabled {
+		return
+	}
+	a.sessions.startAuto(ctx)
+}
+
+// StopAutoRefresh stops the background refresher and waits for it to exit.
+func (a *AuthClient) StopAutoRefresh() { a.sessions.stopAuto() }

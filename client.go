@@ -1,0 +1,328 @@
+package supabase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Version is this library's version, sent in the X-Client-Info header.
+const Version = "0.1.0"
+
+const clientInfo = "supabase-go/" + Version
+
+// Client talks to one Supabase project: Auth through Client.Auth, tables and
+// functions through From, RPC and Schema.
+//
+// A Client is safe for concurrent use by many goroutines. Its configuration
+// never changes after NewClient; credentials are read from the current
+// session when each request is sent. Derived clients (WithAccessToken,
+// WithSession, Schema) are cheap, share the HTTP client and configuration,
+// and never change their parent.
+type Client struct {
+	// Auth signs users in and out and holds this client's session.
+	Auth *AuthClient
+
+	core   *core
+	tokens tokenSource
+	schema string
+}
+
+// core is the immutable state shared by a client and everything derived from it.
+type core struct {
+	baseURL    string // project URL without trailing slash
+	restURL    string
+	authURL    string
+	key        string
+	httpClient *http.Client
+	headers    http.Header // WithHeaders, canonical names
+	logger     *slog.Logger
+	retry      RetryPolicy
+	session    sessionConfig
+}
+
+// Option configures a Client. Options validate their input: NewClient
+// returns the first option error.
+type Option func(*options) error
+
+type options struct {
+	httpClient *http.Client
+	headers    http.Header
+	schema     string
+	store      SessionStore
+	logger     *slog.Logger
+	tokenFunc  func(context.Context) (string, error)
+	retry      RetryPolicy
+	session    sessionConfig
+}
+
+// WithHTTPClient makes the client send every request through hc. hc is never
+// modified. The default has a 30 s timeout and keeps up to 64 idle
+// connections per host.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error {
+		if hc == nil {
+			return errors.New("supabase: WithHTTPClient: nil *http.Client")
+		}
+		o.httpClient = hc
+		return nil
+	}
+}
+
+// WithHeaders adds headers to every request (REST and Auth). A global
+// Authorization or apikey header replaces the client's own, as in supabase-js.
+func WithHeaders(h map[string]string) Option {
+	return func(o *options) error {
+		for k, v := range h {
+			if k == "" || strings.ContainsAny(k, " \t\r\n:") {
+				return fmt.Errorf("supabase: WithHeaders: invalid header name %q", k)
+			}
+			if strings.ContainsAny(v, "\r\n") {
+				return fmt.Errorf("supabase: WithHeaders: header %q has a line break in its value", k)
+			}
+			o.headers.Set(k, v)
+		}
+		return nil
+	}
+}
+
+// WithSchema sets the default Postgres schema for From and RPC (default "public").
+func WithSchema(schema string) Option {
+	return func(o *options) error {
+		if strings.TrimSpace(schema) == "" {
+			return errors.New("supabase: WithSchema: empty schema name")
+		}
+		o.schema = schema
+		return nil
+	}
+}
+
+// WithSessionStore makes the client load its session from s at start-up and
+// save every session change to it. The default keeps the session in memory.
+func WithSessionStore(s SessionStore) Option {
+	return func(o *options) error {
+		if s == nil {
+			return errors.New("supabase: WithSessionStore: nil store")
+		}
+		o.store = s
+		return nil
+	}
+}
+
+// WithLogger sends debug logs (method, path, status, refresh events; never
+// tokens or keys) to l. The default discards them.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("supabase: WithLogger: nil logger")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithAccessTokenFunc uses f's token as the bearer on every request, for
+// third-party auth (Clerk, Auth0, Firebase, ...). f is called per request and
+// should cache. Client.Auth cannot sign in on such a client: its calls that
+// need a session return an error.
+func WithAccessTokenFunc(f func(ctx context.Context) (string, error)) Option {
+	return func(o *options) error {
+		if f == nil {
+			return errors.New("supabase: WithAccessTokenFunc: nil func")
+		}
+		o.tokenFunc = f
+		return nil
+	}
+}
+
+// RetryPolicy says how idempotent REST requests (GET and HEAD, and writes
+// that opt in with Query.Retry) are retried after network errors and 503 or
+// 520 answers.
+type RetryPolicy struct {
+	MaxRetries int           // 0 disables retries; default 3
+	BaseDelay  time.Duration // first backoff; doubled each time; default 1 s
+	MaxDelay   time.Duration // backoff cap; default 30 s
+}
+
+// WithRetryPolicy replaces the default retry policy (3 retries, 1 s doubling
+// up to 30 s). A server's Retry-After always takes precedence over the backoff.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(o *options) error {
+		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 {
+			return errors.New("supabase: WithRetryPolicy: negative value")
+		}
+		if p.MaxDelay == 0 {
+			p.MaxDelay = 30 * time.Second
+		}
+		o.retry = p
+		return nil
+	}
+}
+
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConns = 256
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
+}
+
+// NewClient returns a client for the project at projectURL (for example
+// https://<ref>.supabase.co or http://127.0.0.1:54321; a path prefix is
+// kept) using the anon or publishable key.
+func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
+	base, err := parseProjectURL(projectURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(key) == "" {
+		return nil, errors.New("supabase: empty API key (use the project's anon or publishable key)")
+	}
+	if strings.ContainsAny(key, " \t\r\n") {
+		return nil, errors.New("supabase: API key contains whitespace")
+	}
+	o := options{
+		headers: http.Header{},
+		schema:  "public",
+		retry:   RetryPolicy{MaxRetries: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second},
+		session: defaultSessionConfig(),
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.httpClient == nil {
+		o.httpClient = defaultHTTPClient()
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.store == nil {
+		o.store = NewMemoryStore()
+	}
+	co := &core{
+		baseURL:    base,
+		restURL:    base + "/rest/v1",
+		authURL:    base + "/auth/v1",
+		key:        key,
+		httpClient: o.httpClient,
+		headers:    o.headers,
+		logger:     o.logger,
+		retry:      o.retry,
+		session:    o.session,
+	}
+	c := &Client{core: co, schema: o.schema}
+	if o.tokenFunc != nil {
+		c.Auth = newAuthClient(co, nil, false)
+		c.tokens = funcTokenSource(o.tokenFunc)
+	} else {
+		c.Auth = newAuthClient(co, o.store, true)
+		c.tokens = c.Auth
+	}
+	return c, nil
+}
+
+// Environment variables read by NewClientFromEnv.
+const (
+	EnvURL            = "SUPABASE_URL"
+	EnvAnonKey        = "SUPABASE_ANON_KEY"
+	EnvPublishableKey = "SUPABASE_PUBLISHABLE_KEY"
+	EnvKey            = "SUPABASE_KEY"
+)
+
+// NewClientFromEnv is NewClient with the URL from SUPABASE_URL and the key
+// from SUPABASE_ANON_KEY, SUPABASE_PUBLISHABLE_KEY or SUPABASE_KEY (the first
+// one set).
+func NewClientFromEnv(opts ...Option) (*Client, error) {
+	u := os.Getenv(EnvURL)
+	if u == "" {
+		return nil, fmt.Errorf("supabase: environment variable %s is not set", EnvURL)
+	}
+	var key string
+	for _, name := range []string{EnvAnonKey, EnvPublishableKey, EnvKey} {
+		if key = os.Getenv(name); key != "" {
+			break
+		}
+	}
+	if key == "" {
+		return nil, fmt.Errorf("supabase: environment variable %s is not set (%s or %s also work)",
+			EnvAnonKey, EnvPublishableKey, EnvKey)
+	}
+	return NewClient(u, key, opts...)
+}
+
+func parseProjectURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", errors.New("supabase: empty project URL")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("supabase: invalid project URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("supabase: project URL must start with http:// or https://, got %q", u.Redacted())
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", fmt.Errorf("supabase: project URL %q has no host", u.Redacted())
+	}
+	if u.User != nil {
+		return "", errors.New("supabase: project URL must not contain credentials")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("supabase: project URL %q must not have a query or fragment", u.Redacted())
+	}
+	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
+}
+
+// URL returns the project URL the client was built with, without a trailing slash.
+func (c *Client) URL() string { return c.core.baseURL }
+
+// derive returns a shallow copy sharing core.
+func (c *Client) derive() *Client {
+	d := *c
+	return &d
+}
+
+// WithAccessToken returns a client that sends jwt as the bearer on every
+// request, for a backend acting for one end user. It shares the HTTP client
+// and configuration with c and never refreshes; c is untouched.
+func (c *Client) WithAccessToken(jwt string) *Client {
+	d := c.derive()
+	d.Auth = newAuthClient(c.core, nil, true)
+	d.Auth.sessions.setInitial(&Session{AccessToken: jwt, TokenType: "bearer", ExpiresAt: expiryOf(jwt)})
+	d.Auth.sessions.noRefresh = true
+	d.tokens = d.Auth
+	return d
+}
+
+// WithSession returns a client signed in with s (refreshing it as needed,
+// kept in memory), sharing the HTTP client and configuration with c.
+func (c *Client) WithSession(s *Session) *Client {
+	d := c.derive()
+	d.Auth = newAuthClient(c.core, NewMemoryStore(), true)
+	if s != nil {
+		d.Auth.sessions.setInitial(s.clone())
+	}
+	d.tokens = d.Auth
+	return d
+}
+
+// Schema returns a client whose From and RPC use the Postgres schema name
+// (sent as Accept-Profile/Content-Profile). Auth and session are shared with c.
+func (c *Client) Schema(name string) *Client {
+	d := c.derive()
+	d.schema = name
+	return d
+}

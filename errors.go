@@ -1,0 +1,293 @@
+package supabase
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors matched with errors.Is. A *Error matches every sentinel
+// whose category it belongs to; for example a PostgREST 42501 answered with
+// 401 matches both ErrUnauthorized and ErrPermissionDenied.
+var (
+	// ErrNotFound: no row where one was required (One, single()), a 404, or an
+	// Auth user_not_found.
+	ErrNotFound = errors.New("supabase: not found")
+	// ErrTooManyRows: more than one row where at most one was expected.
+	ErrTooManyRows = errors.New("supabase: too many rows")
+	// ErrUnauthorized: the server answered 401.
+	ErrUnauthorized = errors.New("supabase: unauthorized")
+	// ErrPermissionDenied: SQLSTATE 42501 (missing grant or an RLS policy,
+	// including WITH CHECK refusals) or a 403 from Auth.
+	ErrPermissionDenied = errors.New("supabase: permission denied")
+	// ErrConflict: a 409, a unique or foreign key violation, or an Auth
+	// "already exists" error.
+	ErrConflict = errors.New("supabase: conflict")
+	// ErrInvalidCredentials: wrong email/phone or password.
+	ErrInvalidCredentials = errors.New("supabase: invalid login credentials")
+	// ErrSessionMissing: an auth call needs a signed-in session and there is
+	// none. No request was sent.
+	ErrSessionMissing = errors.New("supabase: auth session missing")
+	// ErrSessionExpired: the session cannot be refreshed any more (refresh
+	// token not found or already used, session not found or expired).
+	ErrSessionExpired = errors.New("supabase: session expired")
+	// ErrWeakPassword: Auth refused the password; see Error.Reasons.
+	ErrWeakPassword = errors.New("supabase: weak password")
+	// ErrRateLimited: a 429 or an Auth over_*_rate_limit error.
+	ErrRateLimited = errors.New("supabase: rate limited")
+	// ErrJWTExpired: the server rejected the bearer JWT as expired or invalid
+	// (PostgREST PGRST301/PGRST303, Auth bad_jwt).
+	ErrJWTExpired = errors.New("supabase: JWT expired or invalid")
+	// ErrInvalidQuery: a query could not be built (bad operator, column,
+	// range or value). Returned before any I/O.
+	ErrInvalidQuery = errors.New("supabase: invalid query")
+)
+
+// Service names used in Error.Service.
+const (
+	ServiceREST = "rest"
+	ServiceAuth = "auth"
+)
+
+// Error is the error returned for every non-2xx answer from Supabase, for
+// responses that cannot be decoded, and for client-side conditions that
+// mirror a server error (ErrSessionMissing, One's row-count checks).
+//
+// It never holds a token, key or password: URL is sanitised (no query) and
+// bodies are only kept as a short excerpt.
+type Error struct {
+	Service string // ServiceREST or ServiceAuth
+	Status  int    // HTTP status; 0 when no request was sent
+	Code    string // PostgREST code (SQLSTATE or PGRSTxxx) or Auth error_code
+	Message string
+	Details string
+	Hint    string
+	// Reasons lists why Auth found a password weak ("length", "characters", "pwned").
+	Reasons []string
+	Method  string // request method
+	URL     string // request URL without query string
+	// RetryAfter is the server's Retry-After hint, when it sent one.
+	RetryAfter time.Duration
+}
+
+// Error formats the error without secrets.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("supabase")
+	if e.Service != "" {
+		b.WriteString(" " + e.Service)
+	}
+	if e.Method != "" {
+		b.WriteString(": " + e.Method + " " + e.URL)
+	}
+	if e.Status != 0 {
+		fmt.Fprintf(&b, ": %d", e.Status)
+	}
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Details != "" {
+		b.WriteString(" (" + e.Details + ")")
+	}
+	if e.Hint != "" {
+		b.WriteString(" hint: " + e.Hint)
+	}
+	return b.String()
+}
+
+var sessionExpiredCodes = map[string]bool{
+	"refresh_token_not_found":    true,
+	"refresh_token_already_used": true,
+	"session_not_found":          true,
+	"session_expired":            true,
+}
+
+var conflictCodes = map[string]bool{
+	"23505":                   true, // unique_violation
+	"23503":                   true, // foreign_key_violation
+	"user_already_exists":     true,
+	"email_exists":            true,
+	"phone_exists":            true,
+	"identity_already_exists": true,
+	"conflict":                true,
+}
+
+// Is reports whether e belongs to the category of the sentinel target.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound || e.Code == "user_not_found" ||
+			(e.Code == "PGRST116" && rowsInDetails(e.Details) == 0)
+	case ErrTooManyRows:
+		return e.Code == "PGRST116" && rowsInDetails(e.Details) > 1
+	case ErrUnauthorized:
+		return e.Status == http.StatusUnauthorized
+	case ErrPermissionDenied:
+		return e.Code == "42501" || (e.Service == ServiceAuth && e.Status == http.StatusForbidden)
+	case ErrConflict:
+		return e.Status == http.StatusConflict || conflictCodes[e.Code]
+	case ErrInvalidCredentials:
+		return e.Code == "invalid_credentials" ||
+			(e.Service == ServiceAuth && e.Code == "" && e.Message == "Invalid login credentials")
+	case ErrSessionMissing:
+		return e.Code == codeSessionMissing
+	case ErrSessionExpired:
+		return sessionExpiredCodes[e.Code]
+	case ErrWeakPassword:
+		return e.Code == "weak_password" || len(e.Reasons) > 0
+	case ErrRateLimited:
+		return e.Status == http.StatusTooManyRequests ||
+			(strings.HasPrefix(e.Code, "over_") && strings.HasSuffix(e.Code, "_rate_limit"))
+	case ErrJWTExpired:
+		return e.Code == "PGRST301" || e.Code == "PGRST303" || e.Code == "bad_jwt" ||
+			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
+	case ErrInvalidQuery:
+		return e.Code == codeInvalidQuery
+	}
+	return false
+}
+
+// codeSessionMissing and codeInvalidQuery are client-side codes: no server
+// sends them.
+const (
+	codeSessionMissing = "session_missing"
+	codeInvalidQuery   = "invalid_query"
+)
+
+func errSessionMissing() *Error {
+	return &Error{Service: ServiceAuth, Code: codeSessionMissing, Message: "auth session missing"}
+}
+
+// rowsInDetails reads the row count from PGRST116 details such as
+// "The result contains 0 rows" or "Results contain 2 rows, ...". It returns
+// -1 when no count is present.
+func rowsInDetails(details string) int {
+	for _, f := range strings.Fields(details) {
+		n := 0
+		ok := len(f) > 0
+		for _, r := range f {
+			if r < '0' || r > '9' {
+				ok = false
+				break
+			}
+			n = n*10 + int(r-'0')
+		}
+		if ok {
+			return n
+		}
+	}
+	return -1
+}
+
+// maxErrorBody bounds how much of an error response is read.
+const maxErrorBody = 64 << 10
+
+// excerpt returns at most 200 bytes of body as valid UTF-8 text.
+func excerpt(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if len(s) > 200 {
+		s = s[:200]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		s += "…"
+	}
+	return s
+}
+
+// jsonText turns a JSON value that may be a string, null or something else
+// into text.
+func jsonText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// decodeRESTError builds an Error from a PostgREST error response.
+func decodeRESTError(status int, body []byte) *Error {
+	e := &Error{Service: ServiceREST, Status: status}
+	var wire struct {
+		Code    json.RawMessage `json:"code"`
+		Message *string         `json:"message"`
+		Details json.RawMessage `json:"details"`
+		Hint    json.RawMessage `json:"hint"`
+	}
+	if json.Unmarshal(body, &wire) == nil && (wire.Message != nil || len(wire.Code) > 0) {
+		e.Code = jsonText(wire.Code)
+		if wire.Message != nil {
+			e.Message = *wire.Message
+		}
+		e.Details = jsonText(wire.Details)
+		e.Hint = jsonText(wire.Hint)
+		return e
+	}
+	e.Message = excerpt(body)
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	return e
+}
+
+// apiVersion20240101 is the Auth API version from which the JSON "code" field
+// is the string error code (before it, "error_code" carries it).
+var apiVersion20240101 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// decodeAuthError builds an Error from a Supabase Auth error response. Auth
+// has three body shapes: {code, message} (API 2024-01-01), the legacy
+// {code:int, error_code, msg} and OAuth-style {error, error_description}.
+func decodeAuthError(status int, header http.Header, body []byte) *Error {
+	e := &Error{Service: ServiceAuth, Status: status}
+	var wire struct {
+		Code             json.RawMessage `json:"code"`
+		ErrorCode        string          `json:"error_code"`
+		Msg              string          `json:"msg"`
+		Message          string          `json:"message"`
+		Error            string          `json:"error"`
+		ErrorDescription string          `json:"error_description"`
+		WeakPassword     *struct {
+			Reasons []string `json:"reasons"`
+		} `json:"weak_password"`
+	}
+	if err := json.Unmarshal(body, &wire); err != nil {
+		e.Message = excerpt(body)
+		if e.Message == "" {
+			e.Message = http.StatusText(status)
+		}
+		return e
+	}
+	var code string
+	if v, err := time.Parse("2006-01-02", header.Get("X-Supabase-Api-Version")); err == nil &&
+		!v.Before(apiVersion20240101) && json.Unmarshal(wire.Code, &code) == nil {
+		e.Code = code
+	} else {
+		e.Code = wire.ErrorCode
+	}
+	for _, m := range []string{wire.Msg, wire.Message, wire.ErrorDescription, wire.Error} {
+		if m != "" {
+			e.Message = m
+			break
+		}
+	}
+	if e.Message == "" {
+		e.Message = excerpt(body)
+	}
+	if wire.WeakPassword != nil {
+		e.Reasons = wire.WeakPassword.Reasons
+		if e.Reasons == nil {
+			e.Reasons = []string{}
+		}
+	}
+	return e
+}

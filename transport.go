@@ -1,0 +1,221 @@
+package supabase
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// tokenSource yields the bearer token for a request at send time.
+type tokenSource interface {
+	// accessToken returns the current user token, or "" to send the key.
+	accessToken(ctx context.Context) (string, error)
+	// tokenRejected is told that the server rejected token as expired or
+	// invalid; it reports whether a different token is now available, so the
+	// request can be replayed once.
+	tokenRejected(ctx context.Context, token string) bool
+}
+
+type funcTokenSource func(context.Context) (string, error)
+
+func (f funcTokenSource) accessToken(ctx context.Context) (string, error) {
+	tok, err := f(ctx)
+	if err != nil {
+		return "", fmt.Errorf("supabase: access token func: %w", err)
+	}
+	return tok, nil
+}
+
+func (funcTokenSource) tokenRejected(context.Context, string) bool { return false }
+
+// apiRequest is one HTTP call before credentials are attached.
+type apiRequest struct {
+	service string // ServiceREST or ServiceAuth
+	method  string
+	url     string // absolute, with query
+	header  http.Header
+	body    []byte // nil: no body
+	// bearer, when set, is sent instead of asking the token source.
+	bearer string
+	// retry allows retries on network errors, 503 and 520.
+	retry bool
+}
+
+// apiResponse is a fully read 2xx (or, with errors decoded, any) response.
+type apiResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// sanitizeURL drops the query string, which may hold user data.
+func sanitizeURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.RawQuery = ""
+	u.Fragment = ""
+	u.User = nil
+	return u.String()
+}
+
+// send performs r: it attaches apikey and Authorization at send time,
+// retries what may be retried, replays once after a 401 when the token
+// source has a fresh token, and returns a *Error for non-2xx answers.
+func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiResponse, error) {
+	replayed := false
+	retries := 0
+	for {
+		token, fromSession := r.bearer, false
+		if token == "" && ts != nil {
+			t, err := ts.accessToken(ctx)
+			if err != nil {
+				return nil, err
+			}
+			token, fromSession = t, t != ""
+		}
+		if token == "" {
+			token = co.key
+		}
+		resp, err := co.roundTrip(ctx, r, token, retries)
+		if err != nil {
+			if ctx.Err() == nil && r.retry && retries < co.retry.MaxRetries {
+				if werr := sleepCtx(ctx, co.backoff(retries)); werr != nil {
+					return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), werr)
+				}
+				retries++
+				continue
+			}
+			return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), err)
+		}
+		if resp.status >= 200 && resp.status < 300 {
+			return resp, nil
+		}
+		e := co.decodeError(r, resp)
+		if (resp.status == http.StatusServiceUnavailable || resp.status == 520) && r.retry && retries < co.retry.MaxRetries {
+			wait := co.backoff(retries)
+			if e.RetryAfter > 0 || resp.header.Get("Retry-After") != "" {
+				wait = e.RetryAfter
+			}
+			if werr := sleepCtx(ctx, wait); werr != nil {
+				return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), werr)
+			}
+			retries++
+			continue
+		}
+		if resp.status == http.StatusUnauthorized && fromSession && !replayed && errors.Is(e, ErrJWTExpired) &&
+			ts.tokenRejected(ctx, token) {
+			replayed = true
+			continue
+		}
+		return nil, e
+	}
+}
+
+func (co *core) decodeError(r *apiRequest, resp *apiResponse) *Error {
+	var e *Error
+	if r.service == ServiceAuth {
+		e = decodeAuthError(resp.status, resp.header, resp.body)
+	} else {
+		e = decodeRESTError(resp.status, resp.body)
+	}
+	e.Method = r.method
+	e.URL = sanitizeURL(r.url)
+	e.RetryAfter = parseRetryAfter(resp.header.Get("Retry-After"), time.Now())
+	return e
+}
+
+// roundTrip sends one attempt and reads the whole body (error bodies through
+// a size limit).
+func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retryCount int) (*apiResponse, error) {
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
+	if err != nil {
+		return nil, err
+	}
+	h := req.Header
+	h.Set("X-Client-Info", clientInfo)
+	h.Set("Apikey", co.key)
+	h.Set("Authorization", "Bearer "+token)
+	for k, vs := range r.header {
+		h[k] = vs
+	}
+	for k, vs := range co.headers {
+		h[k] = vs
+	}
+	if retryCount > 0 {
+		h.Set("X-Retry-Count", strconv.Itoa(retryCount))
+	}
+	start := time.Now()
+	res, err := co.httpClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var reader io.Reader = res.Body
+	if res.StatusCode < 200 || res.StatusCode >= 300 {
+		reader = io.LimitReader(res.Body, maxErrorBody)
+	}
+	data, err := io.ReadAll(reader)
+	if err != nil {
+		return nil, fmt.Errorf("reading response: %w", err)
+	}
+	co.logger.LogAttrs(ctx, slog.LevelDebug, "supabase request",
+		slog.String("method", r.method), slog.String("url", sanitizeURL(r.url)),
+		slog.Int("status", res.StatusCode), slog.Duration("elapsed", time.Since(start)),
+		slog.Int("retry", retryCount))
+	return &apiResponse{status: res.StatusCode, header: res.Header, body: data}, nil
+}
+
+func (co *core) backoff(retry int) time.Duration {
+	d := co.retry.BaseDelay << retry
+	if d > co.retry.MaxDelay || d < 0 {
+		d = co.retry.MaxDelay
+	}
+	return d
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
