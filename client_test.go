@@ -1,0 +1,236 @@
+package supabase
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNewClientURLs(t *testing.T) {
+	tests := []struct {
+		in, base string
+	}{
+		{"https://abcdefgh.supabase.co", "https://abcdefgh.supabase.co"},
+		{"https://abcdefgh.supabase.co/", "https://abcdefgh.supabase.co"},
+		{"http://127.0.0.1:54321", "http://127.0.0.1:54321"},
+		{"  https://api.example.com  ", "https://api.example.com"},
+		{"https://example.com/supabase/", "https://example.com/supabase"},
+		{"http://[::1]:54321", "http://[::1]:54321"},
+	}
+	for _, tt := range tests {
+		c, err := NewClient(tt.in, "key")
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.base, c.URL())
+		assert.Equal(t, tt.base+"/rest/v1", c.core.restURL)
+		assert.Equal(t, tt.base+"/auth/v1", c.core.authURL)
+	}
+}
+
+func TestNewClientRejects(t *testing.T) {
+	tests := []struct {
+		url, key, want string
+	}{
+		{"", "k", "empty project URL"},
+		{"ftp://x.supabase.co", "k", "must start with http:// or https://"},
+		{"abcdefgh.supabase.co", "k", "must start with http"},
+		{"https://", "k", "has no host"},
+		{"https://user:pw@x.supabase.co", "k", "must not contain credentials"},
+		{"https://x.supabase.co?x=1", "k", "must not have a query"},
+		{"https://x.supabase.co", "", "empty API key"},
+		{"https://x.supabase.co", "  ", "empty API key"},
+		{"https://x.supabase.co", "a b", "whitespace"},
+	}
+	for _, tt := range tests {
+		_, err := NewClient(tt.url, tt.key)
+		require.Error(t, err, "%q %q", tt.url, tt.key)
+		assert.Contains(t, err.Error(), tt.want)
+		assert.NotContains(t, err.Error(), "pw@", "credentials leak into the error")
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	bad := []struct {
+		opt  Option
+		want string
+	}{
+		{WithHTTPClient(nil), "nil *http.Client"},
+		{WithHeaders(map[string]string{"Bad Name": "x"}), "invalid header name"},
+		{WithHeaders(map[string]string{"X": "a\r\nb"}), "line break"},
+		{WithSchema(" "), "empty schema"},
+		{WithSessionStore(nil), "nil store"},
+		{WithLogger(nil), "nil logger"},
+		{WithAccessTokenFunc(nil), "nil func"},
+		{WithRetryPolicy(RetryPolicy{MaxRetries: -1}), "negative"},
+		{WithRefreshMargin(-1), "negative"},
+		{WithClockLeeway(-1), "negative"},
+	}
+	for _, tt := range bad {
+		_, err := NewClient("https://x.supabase.co", "k", tt.opt)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tt.want)
+	}
+}
+
+func TestNewClientFromEnv(t *testing.T) {
+	t.Setenv(EnvURL, "")
+	t.Setenv(EnvAnonKey, "")
+	t.Setenv(EnvPublishableKey, "")
+	t.Setenv(EnvKey, "")
+	_, err := NewClientFromEnv()
+	require.ErrorContains(t, err, "SUPABASE_URL is not set")
+
+	t.Setenv(EnvURL, "http://127.0.0.1:54321")
+	_, err = NewClientFromEnv()
+	require.ErrorContains(t, err, "SUPABASE_ANON_KEY is not set")
+
+	for _, name := range []string{EnvKey, EnvPublishableKey, EnvAnonKey} {
+		t.Setenv(name, "key-from-"+name)
+		c, err := NewClientFromEnv()
+		require.NoError(t, err)
+		assert.Equal(t, "key-from-"+name, c.core.key)
+	}
+}
+
+func TestDefaultHTTPClient(t *testing.T) {
+	c, err := NewClient("https://x.supabase.co", "k")
+	require.NoError(t, err)
+	assert.NotSame(t, http.DefaultClient, c.core.httpClient)
+	assert.NotZero(t, c.core.httpClient.Timeout)
+	assert.GreaterOrEqual(t, c.core.httpClient.Transport.(*http.Transport).MaxIdleConnsPerHost, 64)
+
+	own := &http.Client{}
+	c, err = NewClient("https://x.supabase.co", "k", WithHTTPClient(own))
+	require.NoError(t, err)
+	assert.Same(t, own, c.core.httpClient)
+	assert.Nil(t, own.Transport, "the caller's client is never modified")
+	assert.Zero(t, own.Timeout)
+}
+
+func restGet(ctx context.Context, c *Client, path string) (*apiResponse, error) {
+	return c.core.send(ctx, c.tokens, &apiRequest{service: ServiceREST, method: http.MethodGet,
+		url: c.core.restURL + path, retry: true})
+}
+
+func TestRequestHeadersAnonAndUser(t *testing.T) {
+	exp := int64(4102444800)
+	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/auth/v1/token" {
+			writeJSON(w, 200, coreSessionJSON(t, "u1", exp, "r1"))
+			return
+		}
+		writeJSON(w, 200, []byte(`[]`))
+	})
+	ctx := context.Background()
+	_, err := restGet(ctx, c, "/todos?select=id")
+	require.NoError(t, err)
+	_, err = c.Auth.SignInWithPassword(ctx, "ada@example.com", "pw")
+	require.NoError(t, err)
+	_, err = restGet(ctx, c, "/todos?select=id")
+	require.NoError(t, err)
+	require.NoError(t, c.Auth.SignOut(ctx, SignOutLocal))
+	_, err = restGet(ctx, c, "/todos?select=id")
+	require.NoError(t, err)
+
+	reqs := srv.requests()
+	require.Len(t, reqs, 5)
+	userTok := coreJWT(t, jwt.MapClaims{"sub": "u1", "role": "authenticated", "aud": "authenticated", "exp": exp})
+	for i, want := range []string{coreTestKey, "", userTok, "", coreTestKey} {
+		if want == "" {
+			continue
+		}
+		r := reqs[i]
+		assert.Equal(t, []string{coreTestKey}, r.Header.Values("Apikey"), "request %d", i)
+		assert.Equal(t, []string{"Bearer " + want}, r.Header.Values("Authorization"), "request %d", i)
+		assert.Equal(t, "supabase-go/"+Version, r.Header.Get("X-Client-Info"))
+	}
+	assert.Equal(t, "/auth/v1/logout", reqs[3].Path)
+	assert.Equal(t, "Bearer "+userTok, reqs[3].Header.Get("Authorization"))
+}
+
+func TestGlobalHeadersOverride(t *testing.T) {
+	srv, _ := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	c, err := NewClient(srv.URL+"/base", coreTestKey, WithHeaders(map[string]string{
+		"X-App-Name": "tests", "Authorization": "Bearer gateway"}))
+	require.NoError(t, err)
+	_, err = restGet(context.Background(), c, "/todos")
+	require.NoError(t, err)
+	r := srv.requests()[0]
+	assert.Equal(t, "tests", r.Header.Get("X-App-Name"))
+	assert.Equal(t, []string{"Bearer gateway"}, r.Header.Values("Authorization"))
+}
+
+func TestAccessTokenFunc(t *testing.T) {
+	srv, _ := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	calls := 0
+	c, err := NewClient(srv.URL+"/base", coreTestKey, WithAccessTokenFunc(func(context.Context) (string, error) {
+		calls++
+		return "third-party-jwt", nil
+	}))
+	require.NoError(t, err)
+	_, err = restGet(context.Background(), c, "/todos")
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer third-party-jwt", srv.requests()[0].Header.Get("Authorization"))
+	assert.Equal(t, 1, calls)
+
+	_, err = c.Auth.SignInWithPassword(context.Background(), "a@b.c", "pw")
+	assert.ErrorIs(t, err, ErrAuthDisabled)
+	assert.Len(t, srv.requests(), 1, "no auth request is sent")
+
+	boom := errors.New("provider down")
+	c, err = NewClient(srv.URL+"/base", coreTestKey, WithAccessTokenFunc(func(context.Context) (string, error) { return "", boom }))
+	require.NoError(t, err)
+	_, err = restGet(context.Background(), c, "/todos")
+	assert.ErrorIs(t, err, boom)
+	assert.Len(t, srv.requests(), 1, "no request without a token")
+}
+
+func TestDerivedClients(t *testing.T) {
+	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	ctx := context.Background()
+	alice := c.WithAccessToken("alice-jwt")
+	bob := c.WithSession(&Session{AccessToken: "bob-jwt", RefreshToken: "bob-r", ExpiresAt: 4102444800})
+	analytics := alice.Schema("analytics")
+
+	var wg sync.WaitGroup
+	for _, cl := range []*Client{c, alice, bob, analytics} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := restGet(ctx, cl, "/todos")
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, r := range srv.requests() {
+		got[r.Header.Get("Authorization")]++
+	}
+	assert.Equal(t, map[string]int{"Bearer " + coreTestKey: 1, "Bearer alice-jwt": 2, "Bearer bob-jwt": 1}, got)
+	assert.Equal(t, "public", c.schema)
+	assert.Equal(t, "public", alice.schema)
+	assert.Equal(t, "analytics", analytics.schema)
+	assert.Same(t, c.core, alice.core, "derived clients share the HTTP client and configuration")
+	s, err := c.Auth.Session(ctx)
+	assert.Nil(t, s)
+	assert.ErrorIs(t, err, ErrSessionMissing, "the parent stays signed out")
+}
+
+func TestErrorsNeverLeakSecrets(t *testing.T) {
+	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 400, []byte(`{"code":"invalid_credentials","message":"Invalid login credentials"}`))
+	})
+	_ = srv
+	_, err := c.Auth.SignInWithPassword(context.Background(), "ada@example.com", "hunter2-secret")
+	require.Error(t, err)
+	for _, s := range []string{"hunter2-secret", coreTestKey} {
+		assert.False(t, strings.Contains(err.Error(), s), "error %q leaks %q", err, s)
+	}
+	assert.ErrorIs(t, err, ErrInvalidCredentials)
+}
