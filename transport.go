@@ -160,6 +160,12 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	start := time.Now()
 	res, err := co.httpClient.Do(req)
 	if err != nil {
+		// *url.Error quotes the full URL, whose query may hold user data;
+		// the caller adds the sanitised URL instead.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return nil, ue.Err
+		}
 		return nil, err
 	}
 	defer res.Body.Close()
