@@ -201,10 +201,10 @@ func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams) (*AuthResponse,
 		return nil, ErrAuthDisabled
 	}
 	if (p.Email == "") == (p.Phone == "") {
-		return nil, errors.New("supabase: SignUp: set exactly one of Email and Phone")
+		return nil, invalidArg("SignUp: set exactly one of Email and Phone")
 	}
 	if p.Password == "" {
-		return nil, errors.New("supabase: SignUp: empty password")
+		return nil, invalidArg("SignUp: empty password")
 	}
 	data := p.Data
 	if data == nil {
@@ -238,7 +238,7 @@ func orDefault(s, def string) string {
 // is kept by the client: later queries run as this user.
 func (a *AuthClient) SignInWithPassword(ctx context.Context, email, password string, opts ...AuthOption) (*Session, error) {
 	if strings.TrimSpace(email) == "" || password == "" {
-		return nil, errors.New("supabase: SignInWithPassword: email and password are required")
+		return nil, invalidArg("SignInWithPassword: email and password are required")
 	}
 	return a.signInPassword(ctx, map[string]any{"email": email, "password": password}, opts)
 }
@@ -246,7 +246,7 @@ func (a *AuthClient) SignInWithPassword(ctx context.Context, email, password str
 // SignInWithPhonePassword signs a user in with phone number and password.
 func (a *AuthClient) SignInWithPhonePassword(ctx context.Context, phone, password string, opts ...AuthOption) (*Session, error) {
 	if strings.TrimSpace(phone) == "" || password == "" {
-		return nil, errors.New("supabase: SignInWithPhonePassword: phone and password are required")
+		return nil, invalidArg("SignInWithPhonePassword: phone and password are required")
 	}
 	return a.signInPassword(ctx, map[string]any{"phone": phone, "password": password}, opts)
 }
@@ -364,12 +364,36 @@ func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken s
 
 // User fetches the signed-in user from the server (GET /user), which also
 // proves the session is still valid server-side.
+//
+// When the server answers session_not_found (the session was ended
+// elsewhere), the local session is dropped (SIGNED_OUT), as in supabase-js:
+// later requests run as anon instead of repeating a dead token. With nobody
+// signed in but a global Authorization header (WithHeaders), that header's
+// user is fetched.
 func (a *AuthClient) User(ctx context.Context) (*User, error) {
-	tok, err := a.userToken(ctx)
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
 	if err != nil {
 		return nil, err
 	}
-	return a.UserFromToken(ctx, tok)
+	if s == nil {
+		if a.co.headers.Get("Authorization") == "" {
+			return nil, errSessionMissing()
+		}
+		return a.fetchUser(ctx, "") // the global header replaces the key as bearer
+	}
+	u, err := a.fetchUser(ctx, s.AccessToken)
+	var e *Error
+	if errors.As(err, &e) && e.Code == "session_not_found" {
+		a.sessions.mu.Lock()
+		if a.sessions.cur.Load() == s {
+			a.sessions.clearLocked(ctx)
+		}
+		a.sessions.mu.Unlock()
+	}
+	return u, err
 }
 
 // UserFromToken fetches the user that jwt belongs to (GET /user). Backends
@@ -378,6 +402,11 @@ func (a *AuthClient) UserFromToken(ctx context.Context, jwt string) (*User, erro
 	if jwt == "" {
 		return nil, errSessionMissing()
 	}
+	return a.fetchUser(ctx, jwt)
+}
+
+// fetchUser sends GET /user with jwt ("" sends the key).
+func (a *AuthClient) fetchUser(ctx context.Context, jwt string) (*User, error) {
 	resp, err := a.authCall(ctx, http.MethodGet, "/user", nil, nil, jwt)
 	if err != nil {
 		return nil, err
@@ -458,7 +487,7 @@ func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 		scope = SignOutGlobal
 	case SignOutGlobal, SignOutLocal, SignOutOthers:
 	default:
-		return errors.New("supabase: SignOut: unknown scope " + string(scope))
+		return invalidArg("SignOut: unknown scope %q", scope)
 	}
 	s, err := a.sessions.current(ctx)
 	if err != nil {
@@ -489,7 +518,7 @@ func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, op
 		return ErrAuthDisabled
 	}
 	if strings.TrimSpace(email) == "" {
-		return errors.New("supabase: ResetPasswordForEmail: empty email")
+		return invalidArg("ResetPasswordForEmail: empty email")
 	}
 	o := collectAuthOptions(opts)
 	body := map[string]any{"email": email, "code_challenge": nil, "code_challenge_method": nil,
@@ -505,7 +534,7 @@ func (a *AuthClient) OnAuthStateChange(fn func(event AuthChangeEvent, s *Session
 	if fn == nil {
 		return func() {}
 	}
-	return a.sessions.events.subscribe(fn, a.sessions.cur.Load())
+	return a.sessions.subscribe(fn)
 }
 
 // StartAutoRefresh refreshes the session in the background (checked every

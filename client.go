@@ -3,7 +3,6 @@ package supabase
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -69,7 +68,7 @@ type options struct {
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error {
 		if hc == nil {
-			return errors.New("supabase: WithHTTPClient: nil *http.Client")
+			return invalidArg("WithHTTPClient: nil *http.Client")
 		}
 		o.httpClient = hc
 		return nil
@@ -82,10 +81,10 @@ func WithHeaders(h map[string]string) Option {
 	return func(o *options) error {
 		for k, v := range h {
 			if k == "" || strings.ContainsAny(k, " \t\r\n:") {
-				return fmt.Errorf("supabase: WithHeaders: invalid header name %q", k)
+				return invalidArg("WithHeaders: invalid header name %q", k)
 			}
 			if strings.ContainsAny(v, "\r\n") {
-				return fmt.Errorf("supabase: WithHeaders: header %q has a line break in its value", k)
+				return invalidArg("WithHeaders: header %q has a line break in its value", k)
 			}
 			o.headers.Set(k, v)
 		}
@@ -97,7 +96,7 @@ func WithHeaders(h map[string]string) Option {
 func WithSchema(schema string) Option {
 	return func(o *options) error {
 		if strings.TrimSpace(schema) == "" {
-			return errors.New("supabase: WithSchema: empty schema name")
+			return invalidArg("WithSchema: empty schema name")
 		}
 		o.schema = schema
 		return nil
@@ -109,7 +108,7 @@ func WithSchema(schema string) Option {
 func WithSessionStore(s SessionStore) Option {
 	return func(o *options) error {
 		if s == nil {
-			return errors.New("supabase: WithSessionStore: nil store")
+			return invalidArg("WithSessionStore: nil store")
 		}
 		o.store = s
 		return nil
@@ -121,7 +120,7 @@ func WithSessionStore(s SessionStore) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {
-			return errors.New("supabase: WithLogger: nil logger")
+			return invalidArg("WithLogger: nil logger")
 		}
 		o.logger = l
 		return nil
@@ -135,7 +134,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithAccessTokenFunc(f func(ctx context.Context) (string, error)) Option {
 	return func(o *options) error {
 		if f == nil {
-			return errors.New("supabase: WithAccessTokenFunc: nil func")
+			return invalidArg("WithAccessTokenFunc: nil func")
 		}
 		o.tokenFunc = f
 		return nil
@@ -156,7 +155,7 @@ type RetryPolicy struct {
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(o *options) error {
 		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 {
-			return errors.New("supabase: WithRetryPolicy: negative value")
+			return invalidArg("WithRetryPolicy: negative value")
 		}
 		if p.MaxDelay == 0 {
 			p.MaxDelay = 30 * time.Second
@@ -183,10 +182,10 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(key) == "" {
-		return nil, errors.New("supabase: empty API key (use the project's anon or publishable key)")
+		return nil, invalidArg("empty API key (use the project's anon or publishable key)")
 	}
 	if strings.ContainsAny(key, " \t\r\n") {
-		return nil, errors.New("supabase: API key contains whitespace")
+		return nil, invalidArg("API key contains whitespace")
 	}
 	o := options{
 		headers: http.Header{},
@@ -247,7 +246,7 @@ const (
 func NewClientFromEnv(opts ...Option) (*Client, error) {
 	u := os.Getenv(EnvURL)
 	if u == "" {
-		return nil, fmt.Errorf("supabase: environment variable %s is not set", EnvURL)
+		return nil, invalidArg("environment variable %s is not set", EnvURL)
 	}
 	var key string
 	for _, name := range []string{EnvAnonKey, EnvPublishableKey, EnvKey} {
@@ -256,7 +255,7 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 		}
 	}
 	if key == "" {
-		return nil, fmt.Errorf("supabase: environment variable %s is not set (%s or %s also work)",
+		return nil, invalidArg("environment variable %s is not set (%s or %s also work)",
 			EnvAnonKey, EnvPublishableKey, EnvKey)
 	}
 	return NewClient(u, key, opts...)
@@ -265,23 +264,28 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 func parseProjectURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", errors.New("supabase: empty project URL")
+		return "", invalidArg("empty project URL")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("supabase: invalid project URL: %w", err)
+		// url.Error quotes the input, which may hold credentials.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", invalidArg("invalid project URL: %v", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("supabase: project URL must start with http:// or https://, got %q", u.Redacted())
+		return "", invalidArg("project URL must start with http:// or https://, got %q", u.Redacted())
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("supabase: project URL %q has no host", u.Redacted())
+		return "", invalidArg("project URL %q has no host", u.Redacted())
 	}
 	if u.User != nil {
-		return "", errors.New("supabase: project URL must not contain credentials")
+		return "", invalidArg("project URL must not contain credentials")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("supabase: project URL %q must not have a query or fragment", u.Redacted())
+		return "", invalidArg("project URL %q must not have a query or fragment", u.Redacted())
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }

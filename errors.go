@@ -45,7 +45,21 @@ var (
 	// ErrInvalidQuery: a query could not be built (bad operator, column,
 	// range or value). Returned before any I/O.
 	ErrInvalidQuery = errors.New("supabase: invalid query")
+	// ErrInvalidArgument: a call or option was given input it cannot use
+	// (an empty email, a nil client, a malformed URL). Returned before any I/O.
+	ErrInvalidArgument = errors.New("supabase: invalid argument")
 )
+
+// argError is an invalid argument or option, found before any I/O.
+type argError struct{ msg string }
+
+func (e *argError) Error() string { return "supabase: " + e.msg }
+
+// Is makes argError match ErrInvalidArgument.
+func (e *argError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// invalidArg reports bad input; the message must not quote secrets.
+func invalidArg(format string, a ...any) error { return &argError{msg: fmt.Sprintf(format, a...)} }
 
 // Service names used in Error.Service.
 const (

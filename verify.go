@@ -55,7 +55,7 @@ type verifierConfig struct {
 func WithJWTSecret(secret string) VerifierOption {
 	return func(c *verifierConfig) error {
 		if len(secret) < 32 {
-			return errors.New("supabase: WithJWTSecret: a Supabase JWT secret has at least 32 characters")
+			return invalidArg("WithJWTSecret: a Supabase JWT secret has at least 32 characters")
 		}
 		c.secret = secret
 		return nil
@@ -77,7 +77,7 @@ func WithJWKS(url string) VerifierOption {
 func WithVerifierHTTPClient(hc *http.Client) VerifierOption {
 	return func(c *verifierConfig) error {
 		if hc == nil {
-			return errors.New("supabase: WithVerifierHTTPClient: nil *http.Client")
+			return invalidArg("WithVerifierHTTPClient: nil *http.Client")
 		}
 		c.httpClient = hc
 		return nil
@@ -97,7 +97,7 @@ func WithAudience(aud string) VerifierOption {
 func WithVerifyLeeway(d time.Duration) VerifierOption {
 	return func(c *verifierConfig) error {
 		if d < 0 {
-			return errors.New("supabase: WithVerifyLeeway: negative duration")
+			return invalidArg("WithVerifyLeeway: negative duration")
 		}
 		c.leeway = d
 		return nil

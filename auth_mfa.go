@@ -1,0 +1,321 @@
+package supabase
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// MFAClient enrolls and verifies the signed-in user's multi-factor
+// authentication factors. Get one with AuthClient.MFA; it is a view over the
+// AuthClient and its session, safe for concurrent use.
+type MFAClient struct {
+	a *AuthClient
+}
+
+// MFA returns the multi-factor authentication API of a's user. It is cheap:
+// call it whenever needed.
+func (a *AuthClient) MFA() *MFAClient { return &MFAClient{a: a} }
+
+// Factor types accepted by MFAClient.Enroll.
+const (
+	FactorTypeTOTP  = "totp"
+	FactorTypePhone = "phone"
+)
+
+// Authenticator assurance levels, as found in AAL and the aal claim.
+const (
+	// AAL1: signed in with one factor (password, OTP, OAuth, ...).
+	AAL1 = "aal1"
+	// AAL2: a second factor was verified in this session.
+	AAL2 = "aal2"
+)
+
+// MFAEnrollParams describe a new factor.
+type MFAEnrollParams struct {
+	// FactorType is FactorTypeTOTP or FactorTypePhone.
+	FactorType string
+	// FriendlyName tells the user's factors apart; optional.
+	FriendlyName string
+	// Issuer names the app in authenticator apps (TOTP only); optional.
+	Issuer string
+	// Phone is the number codes are sent to (phone factors only).
+	Phone string
+}
+
+// MFAEnrollResponse is a newly enrolled, still unverified factor.
+type MFAEnrollResponse struct {
+	ID           string `json:"id"`
+	Type         string `json:"type"`
+	FriendlyName string `json:"friendly_name"`
+	// TOTP is set for TOTP factors.
+	TOTP *TOTPEnrollment `json:"totp,omitempty"`
+	// Phone is set for phone factors.
+	Phone string `json:"phone,omitempty"`
+}
+
+// TOTPEnrollment is what an authenticator app needs to set up a TOTP factor.
+type TOTPEnrollment struct {
+	// QRCode is an SVG image as a data URI
+	// ("data:image/svg+xml;utf-8,<svg ...>"), usable as an <img> src.
+	QRCode string `json:"qr_code"`
+	// Secret is the shared secret, for entering by hand.
+	Secret string `json:"secret"`
+	// URI is the otpauth:// URI encoded in the QR code.
+	URI string `json:"uri"`
+}
+
+// qrDataURIPrefix is what supabase-js puts before the SVG Auth returns.
+const qrDataURIPrefix = "data:image/svg+xml;utf-8,"
+
+// Enroll starts enrolling a factor (POST /factors). The factor stays
+// unverified until Challenge and Verify succeed with a code from it.
+func (m *MFAClient) Enroll(ctx context.Context, p MFAEnrollParams) (*MFAEnrollResponse, error) {
+	body := map[string]any{"factor_type": p.FactorType}
+	switch p.FactorType {
+	case FactorTypeTOTP:
+		if p.Issuer != "" {
+			body["issuer"] = p.Issuer
+		}
+	case FactorTypePhone:
+		if strings.TrimSpace(p.Phone) == "" {
+			return nil, invalidArg("MFA Enroll: Phone is required for a phone factor")
+		}
+		body["phone"] = p.Phone
+	default:
+		return nil, invalidArg("MFA Enroll: FactorType must be \"totp\" or \"phone\"")
+	}
+	if p.FriendlyName != "" {
+		body["friendly_name"] = p.FriendlyName
+	}
+	tok, err := m.a.userToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors", nil, body, tok)
+	if err != nil {
+		return nil, err
+	}
+	var out MFAEnrollResponse
+	if err := decodeJSON(resp.body, &out); err != nil {
+		return nil, err
+	}
+	if out.TOTP != nil && out.TOTP.QRCode != "" && !strings.HasPrefix(out.TOTP.QRCode, "data:") {
+		out.TOTP.QRCode = qrDataURIPrefix + out.TOTP.QRCode
+	}
+	return &out, nil
+}
+
+// MFAChallenge is a pending challenge of a factor, answered with Verify.
+type MFAChallenge struct {
+	ID   string `json:"id"`
+	Type string `json:"type"` // factor type: "totp" or "phone"
+	// ExpiresAt is when the challenge expires (Unix seconds).
+	ExpiresAt int64 `json:"expires_at"`
+}
+
+// MFAChallengeOption adds optional parameters to MFAClient.Challenge.
+type MFAChallengeOption func(*mfaChallengeOptions)
+
+type mfaChallengeOptions struct {
+	channel string
+}
+
+// WithMFAChannel chooses how a phone factor's code is sent: "sms" (the
+// server's default) or "whatsapp".
+func WithMFAChannel(channel string) MFAChallengeOption {
+	return func(o *mfaChallengeOptions) { o.channel = channel }
+}
+
+// Challenge creates a challenge for a factor (POST
+// /factors/{id}/challenge); for a phone factor this sends the code.
+func (m *MFAClient) Challenge(ctx context.Context, factorID string, opts ...MFAChallengeOption) (*MFAChallenge, error) {
+	if err := checkUUID("MFA Challenge", "factor ID", factorID); err != nil {
+		return nil, err
+	}
+	var o mfaChallengeOptions
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
+	// A phone factor's challenge must have a JSON body, even empty; the
+	// factor ID is already in the path.
+	body := map[string]any{}
+	if o.channel != "" {
+		body["channel"] = o.channel
+	}
+	tok, err := m.a.userToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors/"+factorID+"/challenge", nil, body, tok)
+	if err != nil {
+		return nil, err
+	}
+	var ch MFAChallenge
+	if err := decodeJSON(resp.body, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// Verify answers a challenge with the code from the factor (POST
+// /factors/{id}/verify). On success the session is replaced by the aal2
+// session the server returns, stored, and MFA_CHALLENGE_VERIFIED emitted.
+func (m *MFAClient) Verify(ctx context.Context, factorID, challengeID, code string) (*Session, error) {
+	if err := checkUUID("MFA Verify", "factor ID", factorID); err != nil {
+		return nil, err
+	}
+	if challengeID == "" || code == "" {
+		return nil, invalidArg("MFA Verify: challenge ID and code are required")
+	}
+	tok, err := m.a.userToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body := map[string]any{"challenge_id": challengeID, "code": code}
+	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors/"+factorID+"/verify", nil, body, tok)
+	if err != nil {
+		return nil, err
+	}
+	return m.a.signedIn(ctx, resp.body, EventMFAChallengeVerified)
+}
+
+// ChallengeAndVerify is Challenge followed by Verify with code, for TOTP
+// factors whose code the user already has.
+func (m *MFAClient) ChallengeAndVerify(ctx context.Context, factorID, code string) (*Session, error) {
+	if code == "" {
+		return nil, invalidArg("MFA ChallengeAndVerify: code is required")
+	}
+	ch, err := m.Challenge(ctx, factorID)
+	if err != nil {
+		return nil, err
+	}
+	return m.Verify(ctx, factorID, ch.ID, code)
+}
+
+// Unenroll removes a factor (DELETE /factors/{id}). Removing a verified
+// factor needs an aal2 session. The current session's token keeps its aal
+// claim until it is refreshed.
+func (m *MFAClient) Unenroll(ctx context.Context, factorID string) error {
+	if err := checkUUID("MFA Unenroll", "factor ID", factorID); err != nil {
+		return err
+	}
+	tok, err := m.a.userToken(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = m.a.authCall(ctx, http.MethodDelete, "/factors/"+factorID, nil, nil, tok)
+	return err
+}
+
+// MFAFactors are a user's factors: All of them, and the verified ones by
+// type.
+type MFAFactors struct {
+	// All lists every factor, verified or not.
+	All []Factor
+	// TOTP lists the verified TOTP factors.
+	TOTP []Factor
+	// Phone lists the verified phone factors.
+	Phone []Factor
+	// WebAuthn lists the verified WebAuthn factors.
+	WebAuthn []Factor
+}
+
+// ListFactors fetches the signed-in user (GET /user) and returns its
+// factors.
+func (m *MFAClient) ListFactors(ctx context.Context) (*MFAFactors, error) {
+	u, err := m.a.User(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return groupFactors(u.Factors), nil
+}
+
+func groupFactors(fs []Factor) *MFAFactors {
+	out := &MFAFactors{All: []Factor{}, TOTP: []Factor{}, Phone: []Factor{}, WebAuthn: []Factor{}}
+	for _, f := range fs {
+		out.All = append(out.All, f)
+		if f.Status != "verified" {
+			continue
+		}
+		switch f.FactorType {
+		case FactorTypeTOTP:
+			out.TOTP = append(out.TOTP, f)
+		case FactorTypePhone:
+			out.Phone = append(out.Phone, f)
+		case "webauthn":
+			out.WebAuthn = append(out.WebAuthn, f)
+		}
+	}
+	return out
+}
+
+// AAL is a session's authenticator assurance level.
+type AAL struct {
+	// Current is the level of the access token (AAL1 or AAL2), "" without a
+	// session.
+	Current string
+	// Next is the level the user can reach: AAL2 when they have a verified
+	// factor, else Current.
+	Next string
+	// CurrentAuthenticationMethods are the token's amr claim: how and when
+	// the user authenticated in this session.
+	CurrentAuthenticationMethods []AMREntry
+}
+
+// AuthenticatorAssuranceLevel reports the session's current and next
+// assurance levels, read from the access token and the session's user
+// (no request unless the session needs a refresh). When Current is AAL1
+// and Next is AAL2, ask the user for a second factor. Without a session it
+// returns an AAL with empty levels and no error, as supabase-js does.
+func (m *MFAClient) AuthenticatorAssuranceLevel(ctx context.Context) (*AAL, error) {
+	if m.a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	s, err := m.a.sessions.valid(ctx, m.a.co.session.refreshMargin)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return &AAL{CurrentAuthenticationMethods: []AMREntry{}}, nil
+	}
+	var factors []Factor
+	if s.User != nil {
+		factors = s.User.Factors
+	}
+	return assuranceLevel(s.AccessToken, factors)
+}
+
+// AuthenticatorAssuranceLevelOf reports the assurance levels of jwt, a
+// user's access token (e.g. one a backend received), fetching that user's
+// factors with GET /user.
+func (m *MFAClient) AuthenticatorAssuranceLevelOf(ctx context.Context, jwt string) (*AAL, error) {
+	if _, err := ParseClaims(jwt); err != nil {
+		return nil, err
+	}
+	u, err := m.a.UserFromToken(ctx, jwt)
+	if err != nil {
+		return nil, err
+	}
+	return assuranceLevel(jwt, u.Factors)
+}
+
+func assuranceLevel(token string, factors []Factor) (*AAL, error) {
+	c, err := ParseClaims(token)
+	if err != nil {
+		return nil, err
+	}
+	out := &AAL{Current: c.AAL, Next: c.AAL, CurrentAuthenticationMethods: c.AMR}
+	if out.CurrentAuthenticationMethods == nil {
+		out.CurrentAuthenticationMethods = []AMREntry{}
+	}
+	for _, f := range factors {
+		if f.Status == "verified" {
+			out.Next = AAL2
+			break
+		}
+	}
+	return out, nil
+}

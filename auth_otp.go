@@ -1,0 +1,242 @@
+package supabase
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// OTPType names what a one-time password or email link was sent for. It is
+// the type given to VerifyOTP and Resend.
+type OTPType string
+
+// One-time password types.
+const (
+	// OTPTypeSMS: a code sent by SMS (or WhatsApp) to sign up or sign in.
+	OTPTypeSMS OTPType = "sms"
+	// OTPTypePhoneChange: a code sent to a new phone number.
+	OTPTypePhoneChange OTPType = "phone_change"
+	// OTPTypeEmail: a code or link sent by email to sign up or sign in.
+	OTPTypeEmail OTPType = "email"
+	// OTPTypeRecovery: a password-recovery code or link.
+	OTPTypeRecovery OTPType = "recovery"
+	// OTPTypeInvite: an invitation link.
+	OTPTypeInvite OTPType = "invite"
+	// OTPTypeEmailChange: a code or link sent to confirm an email change.
+	OTPTypeEmailChange OTPType = "email_change"
+	// OTPTypeSignup: a sign-up confirmation (deprecated by Auth in favour of
+	// OTPTypeEmail for verification, still used by Resend).
+	OTPTypeSignup OTPType = "signup"
+	// OTPTypeMagicLink: a magic link (deprecated by Auth in favour of
+	// OTPTypeEmail).
+	OTPTypeMagicLink OTPType = "magiclink"
+)
+
+// SignInWithOTPParams say where SignInWithOTP sends a one-time password.
+// Set exactly one of Email and Phone.
+type SignInWithOTPParams struct {
+	Email string
+	Phone string
+	// Data becomes the user's user_metadata when the user is created.
+	Data map[string]any
+	// EmailRedirectTo is where the magic link leads (email only).
+	EmailRedirectTo string
+	// ShouldCreateUser says whether an unknown email or phone signs up a
+	// new user. nil means true, as in supabase-js.
+	ShouldCreateUser *bool
+	// Channel is "sms" (default) or "whatsapp" (phone only).
+	Channel      string
+	CaptchaToken string
+}
+
+// SignInWithOTP sends a one-time password: a magic link or code by email, or
+// a code by SMS or WhatsApp (POST /otp). Nobody is signed in yet: pass the
+// code to VerifyOTP. For SMS the provider's message id is in MessageID.
+func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams) (*AuthResponse, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	if (strings.TrimSpace(p.Email) == "") == (strings.TrimSpace(p.Phone) == "") {
+		return nil, invalidArg("SignInWithOTP: set exactly one of Email and Phone")
+	}
+	if p.Email != "" && p.Channel != "" {
+		return nil, invalidArg("SignInWithOTP: Channel is only valid with Phone")
+	}
+	data := p.Data
+	if data == nil {
+		data = map[string]any{}
+	}
+	createUser := p.ShouldCreateUser == nil || *p.ShouldCreateUser
+	o := authOptions{captchaToken: p.CaptchaToken}
+	body := map[string]any{"data": data, "create_user": createUser, "gotrue_meta_security": o.security()}
+	if p.Email != "" {
+		body["email"] = p.Email
+		body["code_challenge"] = nil
+		body["code_challenge_method"] = nil
+		o.redirectTo = p.EmailRedirectTo
+	} else {
+		body["phone"] = p.Phone
+		body["channel"] = orDefault(p.Channel, "sms")
+	}
+	resp, err := a.authCall(ctx, http.MethodPost, "/otp", o.query(), body, "")
+	if err != nil {
+		return nil, err
+	}
+	return decodeMessageID(resp.body)
+}
+
+// decodeMessageID reads the {"message_id": ...} answer of /otp and /resend.
+// An empty body is a valid answer.
+func decodeMessageID(body []byte) (*AuthResponse, error) {
+	res := &AuthResponse{}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return res, nil
+	}
+	var wire struct {
+		MessageID string `json:"message_id"`
+	}
+	if err := decodeJSON(body, &wire); err != nil {
+		return nil, err
+	}
+	res.MessageID = wire.MessageID
+	return res, nil
+}
+
+// VerifyOTPParams identify a one-time password to verify: Email or Phone
+// with Token, or TokenHash alone (from an email link). Type is required.
+type VerifyOTPParams struct {
+	Email string
+	Phone string
+	// Token is the code the user received.
+	Token string
+	// TokenHash is the token_hash of an email link; it replaces Email and
+	// Token.
+	TokenHash string
+	Type      OTPType
+	// RedirectTo is sent as redirect_to.
+	RedirectTo   string
+	CaptchaToken string
+}
+
+// VerifyOTP checks a one-time password (POST /verify). On success the user
+// is signed in: the session is stored and PASSWORD_RECOVERY (for
+// OTPTypeRecovery) or SIGNED_IN is emitted.
+func (a *AuthClient) VerifyOTP(ctx context.Context, p VerifyOTPParams) (*AuthResponse, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	if p.Type == "" {
+		return nil, invalidArg("VerifyOTP: Type is required")
+	}
+	o := authOptions{captchaToken: p.CaptchaToken, redirectTo: p.RedirectTo}
+	body := map[string]any{"type": p.Type, "gotrue_meta_security": o.security()}
+	if p.TokenHash != "" {
+		if p.Email != "" || p.Phone != "" || p.Token != "" {
+			return nil, invalidArg("VerifyOTP: TokenHash excludes Email, Phone and Token")
+		}
+		body["token_hash"] = p.TokenHash
+	} else {
+		if (p.Email == "") == (p.Phone == "") {
+			return nil, invalidArg("VerifyOTP: set exactly one of Email, Phone and TokenHash")
+		}
+		if p.Token == "" {
+			return nil, invalidArg("VerifyOTP: Token is required with Email or Phone")
+		}
+		if p.Email != "" {
+			body["email"] = p.Email
+		} else {
+			body["phone"] = p.Phone
+		}
+		body["token"] = p.Token
+	}
+	resp, err := a.authCall(ctx, http.MethodPost, "/verify", o.query(), body, "")
+	if err != nil {
+		return nil, err
+	}
+	event := EventSignedIn
+	if p.Type == OTPTypeRecovery {
+		event = EventPasswordRecovery
+	}
+	return a.decodeAuthResponse(ctx, resp.body, event)
+}
+
+// SignInAnonymouslyParams are the optional fields of SignInAnonymously.
+type SignInAnonymouslyParams struct {
+	// Data becomes the anonymous user's user_metadata.
+	Data         map[string]any
+	CaptchaToken string
+}
+
+// SignInAnonymously creates an anonymous user and signs it in (POST
+// /signup without credentials), emitting SIGNED_IN. Anonymous sign-ins must
+// be enabled in the project.
+func (a *AuthClient) SignInAnonymously(ctx context.Context, p SignInAnonymouslyParams) (*Session, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	data := p.Data
+	if data == nil {
+		data = map[string]any{}
+	}
+	o := authOptions{captchaToken: p.CaptchaToken}
+	body := map[string]any{"data": data, "gotrue_meta_security": o.security()}
+	resp, err := a.authCall(ctx, http.MethodPost, "/signup", nil, body, "")
+	if err != nil {
+		return nil, err
+	}
+	return a.signedIn(ctx, resp.body, EventSignedIn)
+}
+
+// Reauthenticate sends the signed-in user a nonce (by email or SMS) to pass
+// as UserAttributes.Nonce when changing the password, for projects that
+// require recent authentication (GET /reauthenticate).
+func (a *AuthClient) Reauthenticate(ctx context.Context) error {
+	tok, err := a.userToken(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = a.authCall(ctx, http.MethodGet, "/reauthenticate", nil, nil, tok)
+	return err
+}
+
+// ResendParams say which confirmation to send again. Set exactly one of
+// Email (types OTPTypeSignup, OTPTypeEmailChange) and Phone (OTPTypeSMS,
+// OTPTypePhoneChange).
+type ResendParams struct {
+	Type  OTPType
+	Email string
+	Phone string
+	// EmailRedirectTo is where the email link leads (email only).
+	EmailRedirectTo string
+	CaptchaToken    string
+}
+
+// Resend sends a sign-up confirmation, email change email, SMS code or
+// phone change code again (POST /resend). For SMS the provider's message id
+// is in MessageID; User and Session are always nil.
+func (a *AuthClient) Resend(ctx context.Context, p ResendParams) (*AuthResponse, error) {
+	if a.disabled {
+		return nil, ErrAuthDisabled
+	}
+	if p.Type == "" {
+		return nil, invalidArg("Resend: Type is required")
+	}
+	if (strings.TrimSpace(p.Email) == "") == (strings.TrimSpace(p.Phone) == "") {
+		return nil, invalidArg("Resend: set exactly one of Email and Phone")
+	}
+	o := authOptions{captchaToken: p.CaptchaToken}
+	body := map[string]any{"type": p.Type, "gotrue_meta_security": o.security()}
+	if p.Email != "" {
+		body["email"] = p.Email
+		body["code_challenge"] = nil
+		body["code_challenge_method"] = nil
+		o.redirectTo = p.EmailRedirectTo
+	} else {
+		body["phone"] = p.Phone
+	}
+	resp, err := a.authCall(ctx, http.MethodPost, "/resend", o.query(), body, "")
+	if err != nil {
+		return nil, err
+	}
+	return decodeMessageID(resp.body)
+}
