@@ -1,0 +1,279 @@
+package pgrest
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type color int
+
+func (c color) String() string { return [...]string{"red", "green"}[c] }
+
+type status string
+
+type textID [2]byte
+
+func (t textID) MarshalText() ([]byte, error) { return []byte("id-" + string(t[:])), nil }
+
+func TestText(t *testing.T) {
+	ts := time.Date(2025, 1, 2, 3, 4, 5, 600, time.UTC)
+	var nilPtr *int
+	n := 7
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"nil", nil, "null"},
+		{"nil pointer", nilPtr, "null"},
+		{"pointer", &n, "7"},
+		{"string", "a,b (c)", "a,b (c)"},
+		{"empty", "", ""},
+		{"bool", true, "true"},
+		{"int", -42, "-42"},
+		{"int8", int8(-8), "-8"},
+		{"uint16", uint16(65535), "65535"},
+		{"uint64 max", uint64(math.MaxUint64), "18446744073709551615"},
+		{"float", 99.5, "99.5"},
+		{"float no exponent", 1e21, "1000000000000000000000"},
+		{"small float", 0.000001, "0.000001"},
+		{"float32", float32(0.1), "0.1"},
+		{"nan", math.NaN(), "NaN"},
+		{"inf", math.Inf(-1), "-Infinity"},
+		{"time", ts, "2025-01-02T03:04:05.0000006Z"},
+		{"time pointer", &ts, "2025-01-02T03:04:05.0000006Z"},
+		{"time zone", time.Date(2025, 1, 1, 0, 0, 0, 0, time.FixedZone("", 5*3600+1800)), "2025-01-01T00:00:00+05:30"},
+		{"json number", json.Number("1e3"), "1e3"},
+		{"raw json", json.RawMessage(` {"a":1} `), `{"a":1}`},
+		{"bytes", []byte{0xde, 0xad}, `\xdead`},
+		{"stringer", color(1), "green"},
+		{"named string", status("open"), "open"},
+		{"text marshaler", textID{'a', 'b'}, "id-ab"},
+		{"valuer", sql.NullString{String: "x", Valid: true}, "x"},
+		{"valuer null", sql.NullInt64{}, "null"},
+		{"slice", []int{1, 2}, "{1,2}"},
+		{"map", map[string]any{"b": 1, "a": []string{"x"}}, `{"a":["x"],"b":1}`},
+		{"struct", struct {
+			A int `json:"a"`
+		}{1}, `{"a":1}`},
+		{"unicode", "Zürich 東京 🚀", "Zürich 東京 🚀"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Text(tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestTextUnsupported(t *testing.T) {
+	for _, v := range []any{make(chan int), func() {}, complex(1, 2), []any{1, make(chan int)}, map[string]any{"f": func() {}}} {
+		_, err := Text(v)
+		assert.ErrorIs(t, err, ErrUnsupported, "%T", v)
+	}
+}
+
+func TestArray(t *testing.T) {
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"plain", []string{"red", "blue"}, "{red,blue}"},
+		{"empty", []string{}, "{}"},
+		{"nil slice", []string(nil), "{}"},
+		{"comma", []string{"%x,y%", "Z%"}, `{"%x,y%",Z%}`},
+		{"quotes and backslash", []string{`say "hi"`, `back\slash`}, `{"say \"hi\"","back\\slash"}`},
+		{"space", []string{"two words"}, `{"two words"}`},
+		{"braces", []string{"{a}"}, `{"{a}"}`},
+		{"empty and null strings", []string{"", "null", "NULL"}, `{"","null","NULL"}`},
+		{"nil element", []any{"a", nil}, "{a,null}"},
+		{"nested", [][]int{{1, 2}, {3, 4}}, "{{1,2},{3,4}}"},
+		{"nested any", []any{[]any{"a b"}, []any{}}, `{{"a b"},{}}`},
+		{"object element", []any{map[string]int{"a": 1}}, `{"{\"a\":1}"}`},
+		{"array type", [2]int{5, 6}, "{5,6}"},
+		{"numbers", []any{1, 2.5, json.Number("3")}, `{1,"2.5",3}`},
+		{"unicode", []string{"naïve", "✓"}, "{naïve,✓}"},
+		{"time", []time.Time{time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}, `{"2025-01-01T00:00:00Z"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Array(tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := Array("not a list")
+	assert.ErrorIs(t, err, ErrUnsupported)
+}
+
+func TestList(t *testing.T) {
+	tests := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"numbers", []int{1, 2, 3}, "(1,2,3)"},
+		{"strings", []string{"open", "closed"}, "(open,closed)"},
+		{"reserved", []string{"a,b", "(x)", "plain", "open)"}, `("a,b","(x)",plain,"open)")`},
+		{"escapes", []string{`say "hi"`, `back\slash`, "two words", "naïve ✓"},
+			`("say \"hi\"","back\\slash","two words","naïve ✓")`},
+		{"dot and colon", []string{"ada@example.com", "12:00"}, `("ada@example.com","12:00")`},
+		{"mixed", []any{"", nil, true, 0}, `("",null,true,0)`},
+		{"only empty", []string{""}, `("")`},
+		{"duplicates", []int{5, 5, 6, 5}, "(5,6)"},
+		{"empty", []int{}, "()"},
+		{"nested", []any{[]int{1, 2}}, `("{1,2}")`},
+		{"quote only", []string{`"`}, `("\"")`},
+		{"break out attempt", []string{`x"),id.gt.(0`}, `("x\"),id.gt.(0")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := List(tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := List(42)
+	assert.ErrorIs(t, err, ErrUnsupported)
+	_, err = List([]any{make(chan int)})
+	assert.ErrorIs(t, err, ErrUnsupported)
+}
+
+// parseList is PostgREST's in-list grammar: elements separated by commas,
+// a double-quoted element reads \x as x.
+func parseList(t *testing.T, s string) []string {
+	t.Helper()
+	require.True(t, strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")"), s)
+	s = s[1 : len(s)-1]
+	var out []string
+	for i := 0; i <= len(s); {
+		if i < len(s) && s[i] == '"' {
+			var b strings.Builder
+			j := i + 1
+			for ; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' {
+					j++
+				}
+				b.WriteByte(s[j])
+			}
+			require.Less(t, j, len(s), "unterminated quote in %s", s)
+			out = append(out, b.String())
+			i = j + 1
+		} else {
+			j := strings.IndexAny(s[i:], ",)")
+			if j < 0 {
+				j = len(s) - i
+			}
+			out = append(out, s[i:i+j])
+			i += j
+		}
+		if i < len(s) {
+			require.Equal(t, byte(','), s[i], "in %s", s)
+		}
+		i++
+	}
+	return out
+}
+
+func TestListRoundTrip(t *testing.T) {
+	values := []string{`a,b`, `"quoted"`, `back\`, `\"`, `)`, `(`, `x"),or=(id.gt.0`, "tab\there", "ünï", "a.b:c"}
+	s, err := List(values)
+	require.NoError(t, err)
+	assert.Equal(t, values, parseList(t, s))
+}
+
+func TestCleanSelect(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                      "*",
+		"   ":                                   "*",
+		"*":                                     "*",
+		" id, title ,\n\tdone ":                 "id,title,done",
+		`id, "Full Name", "home address" , age`: `id,"Full Name","home address",age`,
+		"id, author:profiles ( id, username )":  "id,author:profiles(id,username)",
+	} {
+		assert.Equal(t, want, CleanSelect(in), in)
+	}
+}
+
+func TestEncodeQuery(t *testing.T) {
+	pairs := []Pair{
+		{"select", "id,title"},
+		{"q", "eq.a b+c&d=e#f%g?h/i"},
+		{"city", "eq.Zürich 東京 🚀"},
+		{"label", `in.("a,b",plain)`},
+		{"weird key&=", "x;y"},
+	}
+	raw := EncodeQuery(pairs)
+	assert.NotContains(t, raw, " ")
+	assert.NotContains(t, raw, ";")
+	var got []Pair
+	for _, part := range strings.Split(raw, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		dk, err := url.QueryUnescape(k)
+		require.NoError(t, err)
+		dv, err := url.QueryUnescape(v)
+		require.NoError(t, err)
+		got = append(got, Pair{dk, dv})
+	}
+	assert.Equal(t, pairs, got)
+	parsed, err := url.ParseQuery(raw)
+	require.NoError(t, err)
+	assert.Equal(t, "eq.a b+c&d=e#f%g?h/i", parsed.Get("q"))
+	assert.Equal(t, "select=id,title", EncodeQuery(pairs[:1]))
+}
+
+func TestJSONHelpers(t *testing.T) {
+	keys, err := ArrayObjectKeys([]byte(`[{"title":"a"},{"done":true,"priority":2},{"title":"c","note":null,"x\"y":{"k":[1,"}"]}}]`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"title", "done", "priority", "note", `x"y`}, keys)
+
+	keys, err = ArrayObjectKeys([]byte(`[]`))
+	require.NoError(t, err)
+	assert.Empty(t, keys)
+
+	_, err = ArrayObjectKeys([]byte(`[1,2]`))
+	assert.Error(t, err)
+	_, err = ArrayObjectKeys([]byte(`[{"a":1}`))
+	assert.Error(t, err)
+
+	m, err := ObjectMembers([]byte(`{"b":[1,2],"a":"x","c":{"d":null},"e":null}`))
+	require.NoError(t, err)
+	require.Len(t, m, 4)
+	assert.Equal(t, "b", m[0].Key)
+	assert.Equal(t, `[1,2]`, string(m[0].Value))
+	assert.Equal(t, `{"d":null}`, string(m[2].Value))
+
+	for raw, want := range map[string]struct {
+		text string
+		obj  bool
+	}{
+		`"a b,c"`:               {"a b,c", false},
+		`[1,2,3]`:               {"{1,2,3}", false},
+		`["a,b","c"]`:           {`{"a,b",c}`, false},
+		`null`:                  {"null", false},
+		`12.50`:                 {"12.50", false},
+		`true`:                  {"true", false},
+		`{"color":"red"}`:       {`{"color":"red"}`, true},
+		`[{"a":1}]`:             {`{"{\"a\":1}"}`, true},
+		`[[1],[2]]`:             {"{{1},{2}}", false},
+		`[["x",{"deep":true}]]`: {`{{x,"{\"deep\":true}"}}`, true},
+	} {
+		text, obj, err := ParamText([]byte(raw))
+		require.NoError(t, err, raw)
+		assert.Equal(t, want.text, text, raw)
+		assert.Equal(t, want.obj, obj, raw)
+	}
+	_, _, err = ParamText(nil)
+	assert.True(t, errors.Is(err, errSyntax))
+}

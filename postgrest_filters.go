@@ -1,0 +1,471 @@
+package supabase
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/supabase-go/supabase/internal/pgrest"
+)
+
+// Filter values
+//
+// A value given to a filter method is sent as text after the operator
+// (column=eq.<text>):
+//
+//   - nil: null; strings as they are; bools true/false; integers in decimal;
+//     floats without exponent (1e21 is 1000000000000000000000)
+//   - time.Time: RFC 3339 with nanoseconds
+//   - []byte: Postgres bytea hex (\x...); json.Number, json.RawMessage: as written
+//   - driver.Valuer, encoding.TextMarshaler, fmt.Stringer: their value or text
+//   - slices and arrays: a Postgres array literal {a,b} with elements quoted
+//     as needed; for In and NotIn an in-list (a,b)
+//   - maps and structs: JSON
+//
+// A string is never changed: it can hold PostgREST syntax, such as a range
+// literal "[1,5)" or the list "(1,2)" given to Filter. Values cannot break
+// out of their parameter: the query string is percent-encoded, and list and
+// array elements are quoted and escaped. A value of another kind (a
+// channel, a function) makes the query carry an ErrInvalidQuery error.
+
+// filter appends column=<op>.<text>.
+func (q Query) filter(method, column, op, text string) Query {
+	if q.err != nil {
+		return q
+	}
+	if strings.TrimSpace(column) == "" {
+		return q.fail("%s: empty column name", method)
+	}
+	return q.addParam(column, op+"."+text)
+}
+
+func (q Query) scalar(method, column, op string, v any) Query {
+	if q.err != nil {
+		return q
+	}
+	s, err := pgrest.Text(v)
+	if err != nil {
+		return q.fail("%s(%q): %v", method, column, err)
+	}
+	return q.filter(method, column, op, s)
+}
+
+// Eq matches rows where column equals v (eq). Eq(col, nil) sends eq.null,
+// as supabase-js does; use Is(col, nil) to test for NULL.
+func (q Query) Eq(column string, v any) Query { return q.scalar("Eq", column, "eq", v) }
+
+// Neq matches rows where column is not equal to v (neq).
+func (q Query) Neq(column string, v any) Query { return q.scalar("Neq", column, "neq", v) }
+
+// Gt matches rows where column is greater than v (gt).
+func (q Query) Gt(column string, v any) Query { return q.scalar("Gt", column, "gt", v) }
+
+// Gte matches rows where column is greater than or equal to v (gte).
+func (q Query) Gte(column string, v any) Query { return q.scalar("Gte", column, "gte", v) }
+
+// Lt matches rows where column is less than v (lt).
+func (q Query) Lt(column string, v any) Query { return q.scalar("Lt", column, "lt", v) }
+
+// Lte matches rows where column is less than or equal to v (lte).
+func (q Query) Lte(column string, v any) Query { return q.scalar("Lte", column, "lte", v) }
+
+// Like matches rows where column matches the case-sensitive LIKE pattern
+// (% any run, _ one character; PostgREST also reads * as %).
+func (q Query) Like(column, pattern string) Query { return q.filter("Like", column, "like", pattern) }
+
+// ILike is Like, case-insensitive (ilike).
+func (q Query) ILike(column, pattern string) Query {
+	return q.filter("ILike", column, "ilike", pattern)
+}
+
+func (q Query) patterns(method, column, op string, patterns []string) Query {
+	if q.err != nil {
+		return q
+	}
+	s, err := pgrest.Array(patterns)
+	if err != nil {
+		return q.fail("%s(%q): %v", method, column, err)
+	}
+	return q.filter(method, column, op, s)
+}
+
+// LikeAllOf matches rows where column matches every pattern (like(all)).
+func (q Query) LikeAllOf(column string, patterns []string) Query {
+	return q.patterns("LikeAllOf", column, "like(all)", patterns)
+}
+
+// LikeAnyOf matches rows where column matches at least one pattern
+// (like(any)).
+func (q Query) LikeAnyOf(column string, patterns []string) Query {
+	return q.patterns("LikeAnyOf", column, "like(any)", patterns)
+}
+
+// ILikeAllOf is LikeAllOf, case-insensitive (ilike(all)).
+func (q Query) ILikeAllOf(column string, patterns []string) Query {
+	return q.patterns("ILikeAllOf", column, "ilike(all)", patterns)
+}
+
+// ILikeAnyOf is LikeAnyOf, case-insensitive (ilike(any)).
+func (q Query) ILikeAnyOf(column string, patterns []string) Query {
+	return q.patterns("ILikeAnyOf", column, "ilike(any)", patterns)
+}
+
+// RegexMatch matches rows where column matches the POSIX regular expression
+// pattern, case-sensitively (match, Postgres ~).
+func (q Query) RegexMatch(column, pattern string) Query {
+	return q.filter("RegexMatch", column, "match", pattern)
+}
+
+// RegexIMatch is RegexMatch, case-insensitive (imatch, Postgres ~*).
+func (q Query) RegexIMatch(column, pattern string) Query {
+	return q.filter("RegexIMatch", column, "imatch", pattern)
+}
+
+// Is tests column with IS: v is nil (IS NULL), true or false, or one of
+// the strings "null", "not_null", "true", "false", "unknown".
+func (q Query) Is(column string, v any) Query {
+	if q.err != nil {
+		return q
+	}
+	s, ok := isValue(v)
+	if !ok {
+		return q.fail("Is(%q): value must be nil, a bool or null/not_null/true/false/unknown, got %v", column, v)
+	}
+	return q.filter("Is", column, "is", s)
+}
+
+func isValue(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "null", true
+	case bool:
+		if x {
+			return "true", true
+		}
+		return "false", true
+	case *bool:
+		if x == nil {
+			return "null", true
+		}
+		return isValue(*x)
+	case string:
+		switch s := strings.ToLower(x); s {
+		case "null", "not_null", "true", "false", "unknown":
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// IsDistinct matches rows where column IS DISTINCT FROM v (isdistinct):
+// like Neq, but null is a value.
+func (q Query) IsDistinct(column string, v any) Query {
+	return q.scalar("IsDistinct", column, "isdistinct", v)
+}
+
+func (q Query) list(method, column, op string, values any) Query {
+	if q.err != nil {
+		return q
+	}
+	if values == nil {
+		return q.filter(method, column, op, "()")
+	}
+	if !pgrest.IsList(values) {
+		return q.fail("%s(%q): values must be a slice or array, got %T", method, column, values)
+	}
+	s, err := pgrest.List(values)
+	if err != nil {
+		return q.fail("%s(%q): %v", method, column, err)
+	}
+	return q.filter(method, column, op, s)
+}
+
+// In matches rows where column equals one of values, a slice or array
+// (in.(a,b)). Elements that contain whitespace or any of , . : ( ) " \ are
+// double-quoted with " and \ escaped; duplicates are dropped.
+func (q Query) In(column string, values any) Query { return q.list("In", column, "in", values) }
+
+// NotIn matches rows where column equals none of values (not.in.(a,b)).
+func (q Query) NotIn(column string, values any) Query {
+	return q.list("NotIn", column, "not.in", values)
+}
+
+func (q Query) collection(method, column, op string, v any) Query {
+	if q.err != nil {
+		return q
+	}
+	var s string
+	var err error
+	if pgrest.IsList(v) {
+		s, err = pgrest.Array(v)
+	} else {
+		s, err = pgrest.Text(v)
+	}
+	if err != nil {
+		return q.fail("%s(%q): %v", method, column, err)
+	}
+	return q.filter(method, column, op, s)
+}
+
+// Contains matches rows where column (an array, range or jsonb) contains v
+// (cs, Postgres @>): a slice for an array column, a map or struct (sent as
+// JSON) for jsonb, or a string literal such as "[1,5)" for a range.
+func (q Query) Contains(column string, v any) Query {
+	return q.collection("Contains", column, "cs", v)
+}
+
+// ContainedBy matches rows where column is contained by v (cd, Postgres
+// <@); v is as for Contains.
+func (q Query) ContainedBy(column string, v any) Query {
+	return q.collection("ContainedBy", column, "cd", v)
+}
+
+// Overlaps matches rows where column (an array or range) shares an element
+// or point with v (ov, Postgres &&): a slice, or a range literal string.
+func (q Query) Overlaps(column string, v any) Query {
+	return q.collection("Overlaps", column, "ov", v)
+}
+
+// RangeGt matches rows where the range column is strictly right of rng
+// (sr, Postgres >>). rng is a range literal such as "[2,5)".
+func (q Query) RangeGt(column, rng string) Query { return q.filter("RangeGt", column, "sr", rng) }
+
+// RangeGte matches rows where the range column does not extend to the left
+// of rng (nxl, Postgres &>).
+func (q Query) RangeGte(column, rng string) Query { return q.filter("RangeGte", column, "nxl", rng) }
+
+// RangeLt matches rows where the range column is strictly left of rng (sl,
+// Postgres <<).
+func (q Query) RangeLt(column, rng string) Query { return q.filter("RangeLt", column, "sl", rng) }
+
+// RangeLte matches rows where the range column does not extend to the
+// right of rng (nxr, Postgres &<).
+func (q Query) RangeLte(column, rng string) Query { return q.filter("RangeLte", column, "nxr", rng) }
+
+// RangeAdjacent matches rows where the range column is adjacent to rng
+// (adj, Postgres -|-).
+func (q Query) RangeAdjacent(column, rng string) Query {
+	return q.filter("RangeAdjacent", column, "adj", rng)
+}
+
+// TextSearchType selects the Postgres function that parses a TextSearch
+// query.
+type TextSearchType string
+
+// Text search types.
+const (
+	// TextSearchDefault parses the query with to_tsquery (fts): operators
+	// & | ! <-> and quoted lexemes.
+	TextSearchDefault TextSearchType = ""
+	// TextSearchPlain uses plainto_tsquery (plfts): all words must match.
+	TextSearchPlain TextSearchType = "plain"
+	// TextSearchPhrase uses phraseto_tsquery (phfts): the words in order.
+	TextSearchPhrase TextSearchType = "phrase"
+	// TextSearchWebsearch uses websearch_to_tsquery (wfts): "quoted
+	// phrases", or, -negation, as in search engines.
+	TextSearchWebsearch TextSearchType = "websearch"
+)
+
+// TextSearchOption configures Query.TextSearch.
+type TextSearchOption func(*textSearchOptions)
+
+type textSearchOptions struct {
+	typ    TextSearchType
+	config string
+	set    bool
+}
+
+// SearchType chooses how TextSearch parses its query.
+func SearchType(t TextSearchType) TextSearchOption {
+	return func(o *textSearchOptions) { o.typ = t }
+}
+
+// SearchConfig sets the text search configuration (such as "english") used
+// to parse the query; by default the database's default_text_search_config.
+func SearchConfig(config string) TextSearchOption {
+	return func(o *textSearchOptions) { o.config, o.set = config, true }
+}
+
+// TextSearch matches rows where the tsvector column matches the full-text
+// query. Options: SearchType, SearchConfig.
+func (q Query) TextSearch(column, query string, opts ...TextSearchOption) Query {
+	if q.err != nil {
+		return q
+	}
+	var o textSearchOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	var op string
+	switch o.typ {
+	case TextSearchDefault:
+		op = "fts"
+	case TextSearchPlain:
+		op = "plfts"
+	case TextSearchPhrase:
+		op = "phfts"
+	case TextSearchWebsearch:
+		op = "wfts"
+	default:
+		return q.fail("TextSearch(%q): unknown search type %q", column, o.typ)
+	}
+	if o.set {
+		if o.config == "" || strings.ContainsAny(o.config, "()") {
+			return q.fail("TextSearch(%q): invalid config %q", column, o.config)
+		}
+		op += "(" + o.config + ")"
+	}
+	return q.filter("TextSearch", column, op, query)
+}
+
+// Match adds Eq(column, value) for every entry of m, in sorted column order.
+func (q Query) Match(m map[string]any) Query {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		q = q.scalar("Match", k, "eq", m[k])
+	}
+	return q
+}
+
+// Not negates a filter: Not("deleted_at", "is", nil) sends not.is.null.
+// op is a PostgREST operator (eq, neq, gt, gte, lt, lte, like, ilike,
+// match, imatch, is, isdistinct, in, cs, cd, ov, sl, sr, nxl, nxr, adj, fts,
+// plfts, phfts, wfts, optionally with (any)/(all) or a text search config)
+// and v is encoded for it: a slice becomes an in-list for in and an array
+// literal for cs, cd, ov and (any)/(all); a string is sent as it is.
+func (q Query) Not(column, op string, v any) Query {
+	if q.err != nil {
+		return q
+	}
+	if strings.HasPrefix(op, "not.") {
+		return q.fail("Not(%q): operator %q is already negated", column, op)
+	}
+	return q.Filter(column, "not."+op, v)
+}
+
+// Filter adds column=<op>.<v> for any PostgREST operator, including
+// negated ones ("not.eq"); see Not for the operators and how v is encoded.
+// An unknown operator makes the query carry an ErrInvalidQuery error.
+func (q Query) Filter(column, op string, v any) Query {
+	if q.err != nil {
+		return q
+	}
+	base, quantified, ok := parseOperator(op)
+	if !ok {
+		return q.fail("Filter(%q): unknown operator %q", column, op)
+	}
+	var s string
+	var err error
+	switch {
+	case pgrest.IsList(v) && base == "in":
+		s, err = pgrest.List(v)
+	case pgrest.IsList(v) && (quantified || base == "cs" || base == "cd" || base == "ov"):
+		s, err = pgrest.Array(v)
+	case base == "is":
+		var okIs bool
+		if s, okIs = isValue(v); !okIs {
+			s, err = pgrest.Text(v)
+		}
+	default:
+		s, err = pgrest.Text(v)
+	}
+	if err != nil {
+		return q.fail("Filter(%q): %v", column, err)
+	}
+	return q.filter("Filter", column, op, s)
+}
+
+var (
+	operators = map[string]bool{
+		"eq": true, "neq": true, "gt": true, "gte": true, "lt": true, "lte": true,
+		"like": true, "ilike": true, "match": true, "imatch": true,
+		"is": true, "isdistinct": true, "in": true,
+		"cs": true, "cd": true, "ov": true, "sl": true, "sr": true, "nxl": true, "nxr": true, "adj": true,
+		"fts": true, "plfts": true, "phfts": true, "wfts": true,
+	}
+	quantifiable = map[string]bool{
+		"eq": true, "neq": true, "gt": true, "gte": true, "lt": true, "lte": true,
+		"like": true, "ilike": true, "match": true, "imatch": true,
+	}
+	textSearchOps = map[string]bool{"fts": true, "plfts": true, "phfts": true, "wfts": true}
+)
+
+// parseOperator validates a PostgREST operator such as "eq", "not.in",
+// "like(any)" or "wfts(english)" and returns its base name.
+func parseOperator(op string) (base string, quantified, ok bool) {
+	op = strings.TrimPrefix(op, "not.")
+	base, arg, hasArg := strings.Cut(op, "(")
+	if !operators[base] {
+		return "", false, false
+	}
+	if !hasArg {
+		return base, false, true
+	}
+	arg, closed := strings.CutSuffix(arg, ")")
+	switch {
+	case !closed || arg == "" || strings.ContainsAny(arg, "()"):
+		return "", false, false
+	case arg == "any" || arg == "all":
+		return base, true, quantifiable[base]
+	case textSearchOps[base]:
+		return base, false, true
+	}
+	return "", false, false
+}
+
+// Or adds a disjunction of filters written in PostgREST syntax:
+// Or("id.eq.1,name.ilike.*widget*") sends or=(id.eq.1,name.ilike.*widget*).
+// Groups nest with and(...) and or(...). Values containing , . : ( ) or
+// spaces must be double-quoted inside the group; OrValue does that. Option:
+// ReferencedTable, to filter an embedded resource.
+func (q Query) Or(filters string, opts ...FilterOption) Query {
+	if q.err != nil {
+		return q
+	}
+	if strings.TrimSpace(filters) == "" {
+		return q.fail("Or: empty filter list")
+	}
+	var r refOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt.applyFilter(&r)
+		}
+	}
+	return q.addParam(r.key("or"), "("+filters+")")
+}
+
+// OrValue encodes v for use as a value inside an Or group, double-quoting
+// and escaping it when it contains a character the group syntax reserves:
+//
+//	q.Or("name.eq." + supabase.OrValue(name) + ",nick.eq." + supabase.OrValue(name))
+//
+// It panics on values that cannot be encoded (channels, functions), like
+// fmt.Sprint would print them uselessly.
+func OrValue(v any) string {
+	if pgrest.IsList(v) {
+		s, err := pgrest.List(v)
+		if err != nil {
+			panic("supabase.OrValue: " + err.Error())
+		}
+		return s
+	}
+	s, err := pgrest.Text(v)
+	if err != nil {
+		panic("supabase.OrValue: " + err.Error())
+	}
+	return pgrest.QuoteListElement(s)
+}
+
+// marshalJSON encodes v as compact JSON without HTML escaping.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
