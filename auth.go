@@ -99,9 +99,18 @@ func mustJSON(v any) []byte {
 	return b
 }
 
+// sessionBearer, passed as authCall's bearer, sends the current session's
+// access token read at send time, so a 401 bad_jwt triggers the shared
+// refresh and one replay, as REST requests do.
+const sessionBearer = "\x00session"
+
 // authCall sends one Auth request. bearer "" sends the project key.
 // body nil sends no body (and no Content-Type).
 func (a *AuthClient) authCall(ctx context.Context, method, path string, query url.Values, body any, bearer string) (*apiResponse, error) {
+	var ts tokenSource
+	if bearer == sessionBearer {
+		ts, bearer = a, ""
+	}
 	u := a.co.authURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -117,7 +126,7 @@ func (a *AuthClient) authCall(ctx context.Context, method, path string, query ur
 	} else {
 		r.header = http.Header{"X-Supabase-Api-Version": {authAPIVersion}}
 	}
-	resp, err := a.co.send(ctx, nil, r)
+	resp, err := a.co.send(ctx, ts, r)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +393,7 @@ func (a *AuthClient) User(ctx context.Context) (*User, error) {
 		}
 		return a.fetchUser(ctx, "") // the global header replaces the key as bearer
 	}
-	u, err := a.fetchUser(ctx, s.AccessToken)
+	u, err := a.fetchUser(ctx, sessionBearer)
 	var e *Error
 	if errors.As(err, &e) && e.Code == "session_not_found" {
 		a.sessions.mu.Lock()
@@ -434,8 +443,7 @@ type UserAttributes struct {
 
 // UpdateUser changes the signed-in user and emits USER_UPDATED.
 func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes) (*User, error) {
-	tok, err := a.userToken(ctx)
-	if err != nil {
+	if _, err := a.userToken(ctx); err != nil {
 		return nil, err
 	}
 	body := map[string]any{"code_challenge": nil, "code_challenge_method": nil}
@@ -448,7 +456,7 @@ func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes) (*Use
 		body["data"] = attrs.Data
 	}
 	o := authOptions{redirectTo: attrs.EmailRedirectTo}
-	resp, err := a.authCall(ctx, http.MethodPut, "/user", o.query(), body, tok)
+	resp, err := a.authCall(ctx, http.MethodPut, "/user", o.query(), body, sessionBearer)
 	if err != nil {
 		return nil, err
 	}

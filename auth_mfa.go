@@ -88,11 +88,11 @@ func (m *MFAClient) Enroll(ctx context.Context, p MFAEnrollParams) (*MFAEnrollRe
 	if p.FriendlyName != "" {
 		body["friendly_name"] = p.FriendlyName
 	}
-	tok, err := m.a.userToken(ctx)
+	_, err := m.a.userToken(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors", nil, body, tok)
+	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors", nil, body, sessionBearer)
 	if err != nil {
 		return nil, err
 	}
@@ -145,11 +145,11 @@ func (m *MFAClient) Challenge(ctx context.Context, factorID string, opts ...MFAC
 	if o.channel != "" {
 		body["channel"] = o.channel
 	}
-	tok, err := m.a.userToken(ctx)
+	_, err := m.a.userToken(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors/"+factorID+"/challenge", nil, body, tok)
+	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors/"+factorID+"/challenge", nil, body, sessionBearer)
 	if err != nil {
 		return nil, err
 	}
@@ -170,12 +170,12 @@ func (m *MFAClient) Verify(ctx context.Context, factorID, challengeID, code stri
 	if challengeID == "" || code == "" {
 		return nil, invalidArg("MFA Verify: challenge ID and code are required")
 	}
-	tok, err := m.a.userToken(ctx)
+	_, err := m.a.userToken(ctx)
 	if err != nil {
 		return nil, err
 	}
 	body := map[string]any{"challenge_id": challengeID, "code": code}
-	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors/"+factorID+"/verify", nil, body, tok)
+	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors/"+factorID+"/verify", nil, body, sessionBearer)
 	if err != nil {
 		return nil, err
 	}
@@ -202,11 +202,11 @@ func (m *MFAClient) Unenroll(ctx context.Context, factorID string) error {
 	if err := checkUUID("MFA Unenroll", "factor ID", factorID); err != nil {
 		return err
 	}
-	tok, err := m.a.userToken(ctx)
+	_, err := m.a.userToken(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = m.a.authCall(ctx, http.MethodDelete, "/factors/"+factorID, nil, nil, tok)
+	_, err = m.a.authCall(ctx, http.MethodDelete, "/factors/"+factorID, nil, nil, sessionBearer)
 	return err
 }
 

@@ -191,11 +191,11 @@ func (a *AuthClient) SignInAnonymously(ctx context.Context, p SignInAnonymouslyP
 // as UserAttributes.Nonce when changing the password, for projects that
 // require recent authentication (GET /reauthenticate).
 func (a *AuthClient) Reauthenticate(ctx context.Context) error {
-	tok, err := a.userToken(ctx)
+	_, err := a.userToken(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = a.authCall(ctx, http.MethodGet, "/reauthenticate", nil, nil, tok)
+	_, err = a.authCall(ctx, http.MethodGet, "/reauthenticate", nil, nil, sessionBearer)
 	return err
 }
 

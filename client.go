@@ -151,7 +151,10 @@ type RetryPolicy struct {
 }
 
 // WithRetryPolicy replaces the default retry policy (3 retries, 1 s doubling
-// up to 30 s). A server's Retry-After always takes precedence over the backoff.
+// up to 30 s, each wait shortened by a random jitter of up to a quarter). A
+// server's Retry-After takes precedence over the backoff; a Retry-After
+// longer than MaxDelay is not waited for: the error is returned at once with
+// Error.RetryAfter set.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(o *options) error {
 		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 {

@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// fileLocking reports whether lockFile excludes other processes.
+const fileLocking = true
+
 // lockFile takes an exclusive flock on path, polling so the wait can watch ctx.
 func lockFile(ctx context.Context, path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)

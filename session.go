@@ -3,13 +3,12 @@ package supabase
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // sessionConfig holds the refresh timings. Defaults follow supabase-js.
@@ -21,7 +20,13 @@ type sessionConfig struct {
 	retryBase         time.Duration // first backoff of a failing refresh
 	retryWindow       time.Duration // total time a refresh keeps retrying
 	failCooldown      time.Duration // a failed refresh token is not retried sooner
+	rotatedTTL        time.Duration // how long an exchanged refresh token maps to its successor
 	refreshTimeout    time.Duration // bound on one detached refresh flight
+
+	// shared is the refresh state of a client and every client derived
+	// from it (they share one core): one exchange in flight per refresh
+	// token, failed and already exchanged tokens, and the server clock skew.
+	shared *refreshShared
 }
 
 func defaultSessionConfig() sessionConfig {
@@ -32,12 +37,16 @@ func defaultSessionConfig() sessionConfig {
 		retryBase:         200 * time.Millisecond,
 		retryWindow:       30 * time.Second,
 		failCooldown:      60 * time.Second,
+		rotatedTTL:        60 * time.Second,
 		refreshTimeout:    60 * time.Second,
+		shared:            newRefreshShared(),
 	}
 }
 
 // WithRefreshMargin sets how long before expiry a session is refreshed when
-// it is read (default 90 s).
+// it is read (default 90 s). For sessions whose whole lifetime is shorter
+// than twice the margin, half the lifetime is used instead, so that a fresh
+// session is never refreshed right away.
 func WithRefreshMargin(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
@@ -49,8 +58,9 @@ func WithRefreshMargin(d time.Duration) Option {
 }
 
 // WithClockLeeway adds d to every expiry margin, for hosts whose clock may
-// run behind the server's (default 0). A clock running ahead is detected from
-// the Date header of Auth responses and corrected automatically.
+// run behind the server's (default 0). A clock more than 2 s off the
+// server's, ahead or behind, is detected from the Date header of Auth
+// responses and corrected automatically.
 func WithClockLeeway(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
@@ -83,49 +93,47 @@ type sessionManager struct {
 	store     SessionStore // nil: not persisted
 	noRefresh bool         // WithAccessToken: a bare token, never refreshed
 	log       *slog.Logger
+	shared    *refreshShared
 
 	cur atomic.Pointer[Session]
 	// gen changes on every sign-in and sign-out; a refresh started under an
 	// older generation is discarded.
-	gen  atomic.Uint64
-	skew atomic.Int64 // server clock minus local clock, nanoseconds
+	gen atomic.Uint64
+	// rejected is the access token a server last rejected as expired or
+	// invalid although its expiry said otherwise.
+	rejected atomic.Pointer[string]
+	loaded   atomic.Bool
 
-	flight singleflight.Group
+	flights flightGroup // this client's refreshes, keyed by refresh token
 
-	mu       sync.Mutex // serialises changes, store writes and event order
-	loaded   bool
-	lastFail failedRefresh
+	mu sync.Mutex // serialises changes, store writes and event order
 
 	events eventBus
 
 	autoMu     sync.Mutex
 	autoCancel context.CancelFunc
 	autoDone   chan struct{}
-
-	refreshes atomic.Int64 // refresh requests sent, for tests and metrics
-}
-
-type failedRefresh struct {
-	token string
-	at    time.Time
-	err   error
 }
 
 func newSessionManager(co *core, store SessionStore) *sessionManager {
-	return &sessionManager{co: co, store: store, log: co.logger}
+	sh := co.session.shared
+	if sh == nil {
+		sh = newRefreshShared()
+	}
+	return &sessionManager{co: co, store: store, log: co.logger, shared: sh}
 }
 
 // setInitial installs s without events or store writes (derived clients).
 func (m *sessionManager) setInitial(s *Session) {
 	m.mu.Lock()
 	m.cur.Store(s)
-	m.loaded = true
+	m.loaded.Store(true)
 	m.mu.Unlock()
 }
 
 // now is the best estimate of the server's clock.
 func (m *sessionManager) now() time.Time {
-	return time.Now().Add(time.Duration(m.skew.Load()))
+	return time.Now().Add(time.Duration(m.shared.skew.Load()))
 }
 
 // noteServerDate records the skew between the server's Date header and the
@@ -139,7 +147,7 @@ func (m *sessionManager) noteServerDate(h http.Header) {
 	if skew < 2*time.Second && skew > -2*time.Second {
 		skew = 0
 	}
-	m.skew.Store(int64(skew))
+	m.shared.skew.Store(int64(skew))
 }
 
 // expiresWithin reports whether s expires within d (plus the leeway).
@@ -150,15 +158,42 @@ func (m *sessionManager) expiresWithin(s *Session, d time.Duration) bool {
 	return m.now().Add(d+m.co.session.leeway).Unix() >= s.ExpiresAt
 }
 
-func (m *sessionManager) expired(s *Session) bool {
-	return s.ExpiresAt != 0 && m.now().Unix() >= s.ExpiresAt
+// needsRefresh reports whether s should be refreshed before use: it expires
+// within margin (at most half its lifetime), or a server rejected it.
+func (m *sessionManager) needsRefresh(s *Session, margin time.Duration) bool {
+	if s.ExpiresIn > 0 {
+		if half := time.Duration(s.ExpiresIn) * time.Second / 2; margin > half {
+			margin = half
+		}
+	}
+	return m.expiresWithin(s, margin) || m.isRejected(s)
+}
+
+// usable reports whether s's access token can still be sent: not expired
+// (allowing for the leeway) and not rejected by a server.
+func (m *sessionManager) usable(s *Session) bool {
+	return !m.expiresWithin(s, 0) && !m.isRejected(s)
+}
+
+// reallyExpired reports whether s's access token is dead: past its expiry by
+// the server's clock, or rejected by a server.
+func (m *sessionManager) reallyExpired(s *Session) bool {
+	return (s.ExpiresAt != 0 && m.now().Unix() >= s.ExpiresAt) || m.isRejected(s)
+}
+
+func (m *sessionManager) isRejected(s *Session) bool {
+	p := m.rejected.Load()
+	return p != nil && *p == s.AccessToken
 }
 
 // load reads the stored session once.
 func (m *sessionManager) load(ctx context.Context) error {
+	if m.loaded.Load() {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.loaded {
+	if m.loaded.Load() {
 		return nil
 	}
 	if m.store != nil {
@@ -170,7 +205,7 @@ func (m *sessionManager) load(ctx context.Context) error {
 			m.cur.Store(s.clone())
 		}
 	}
-	m.loaded = true
+	m.loaded.Store(true)
 	return nil
 }
 
@@ -186,48 +221,85 @@ func (m *sessionManager) current(ctx context.Context) (*Session, error) {
 }
 
 // valid returns the session, refreshed first when it expires within the
-// margin. A refresh that fails while the access token is still valid is
-// logged and the current session returned.
+// margin. While the access token is still usable, a failing refresh (or one
+// that has to retry) does not hold the caller up: the current session is
+// returned and the refresh goes on in the background. When the refresh
+// failed and the session was removed (the refresh token is dead and the
+// access token expired, or the user signed out meanwhile), it returns nil,
+// as supabase-js does: the request goes out with the project key.
 func (m *sessionManager) valid(ctx context.Context, margin time.Duration) (*Session, error) {
 	s, err := m.current(ctx)
 	if err != nil || s == nil {
 		return s, err
 	}
-	if m.noRefresh || s.RefreshToken == "" || !m.expiresWithin(s, margin) {
+	if m.noRefresh || s.RefreshToken == "" || !m.needsRefresh(s, margin) {
 		return s, nil
 	}
-	ns, err := m.refresh(ctx, s)
+	ns, err := m.refreshWait(ctx, s, m.usable(s))
+	if errors.Is(err, errRefreshRetrying) && !m.usable(s) {
+		// The first attempt took so long that the token expired meanwhile.
+		ns, err = m.refreshWait(ctx, s, false)
+	}
 	if err == nil {
 		return ns, nil
 	}
-	if !m.expired(s) && ctx.Err() == nil {
-		m.log.LogAttrs(ctx, slog.LevelWarn, "supabase: refresh failed, using the still valid session", slog.Any("error", err))
+	if ctx.Err() != nil {
+		return nil, err
+	}
+	cur := m.cur.Load()
+	switch {
+	case cur == nil:
+		return nil, nil
+	case cur.AccessToken != s.AccessToken:
+		return cur, nil // signed in again, or rotated by someone else
+	case m.usable(s):
+		if !errors.Is(err, errRefreshRetrying) {
+			m.log.LogAttrs(ctx, slog.LevelWarn, "supabase: refresh failed, using the still valid session", slog.Any("error", err))
+		}
 		return s, nil
 	}
 	return nil, err
 }
 
-// refresh exchanges s's refresh token, once however many goroutines ask.
-// The flight is detached from ctx: a waiter giving up never cancels the
-// refresh the others wait for, and a rotated token is never lost.
+// errRefreshRetrying tells a waiter with a usable token that the refresh
+// failed once and is being retried in the background.
+var errRefreshRetrying = errors.New("supabase: refresh is being retried")
+
+// refresh exchanges s's refresh token now, once however many goroutines ask.
 func (m *sessionManager) refresh(ctx context.Context, s *Session) (*Session, error) {
-	ch := m.flight.DoChan(s.RefreshToken, func() (any, error) {
+	return m.refreshWait(ctx, s, false)
+}
+
+// refreshWait joins (or starts) the refresh of s and waits for its result.
+// The flight is detached from ctx: a waiter giving up never cancels the
+// refresh the others wait for, and a rotated token is never lost. With
+// early set, it returns errRefreshRetrying as soon as the first attempt
+// failed with a retryable error.
+func (m *sessionManager) refreshWait(ctx context.Context, s *Session, early bool) (*Session, error) {
+	f := m.flights.start(s.RefreshToken, func(f *flight) (*Session, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.co.session.refreshTimeout)
 		defer cancel()
-		return m.refreshFlight(fctx, s)
+		return m.refreshFlight(fctx, f, s)
 	})
+	var retrying <-chan struct{}
+	if early {
+		retrying = f.retrying
+	}
 	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*Session), nil
+	case <-f.done:
+		return f.s, f.err
+	case <-retrying:
+		return nil, errRefreshRetrying
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-func (m *sessionManager) refreshFlight(ctx context.Context, s *Session) (*Session, error) {
+// refreshFlight is the body of one refresh of s. It re-checks the session,
+// adopts a token another process rotated into a shared store, exchanges the
+// refresh token (shared with every client derived from the same parent) and
+// commits the result unless the user signed out or in meanwhile.
+func (m *sessionManager) refreshFlight(ctx context.Context, f *flight, s *Session) (*Session, error) {
 	gen := m.gen.Load()
 	cur := m.cur.Load()
 	if cur == nil {
@@ -241,63 +313,75 @@ func (m *sessionManager) refreshFlight(ctx context.Context, s *Session) (*Sessio
 		return nil, err
 	}
 	defer unlock()
-	if adopted := m.adoptStored(ctx, s); adopted != nil {
-		return adopted, nil
+
+	token := s.RefreshToken
+	if stored := m.storedRotation(ctx, s); stored != nil {
+		if !m.needsRefresh(stored, m.co.session.refreshMargin) {
+			return m.commit(ctx, gen, s, stored, false)
+		}
+		// Another process rotated the token and its session is expiring
+		// too: ours is spent, refresh theirs.
+		token = stored.RefreshToken
 	}
-	m.mu.Lock()
-	lf := m.lastFail
-	m.mu.Unlock()
-	if lf.token == s.RefreshToken && time.Since(lf.at) < m.co.session.failCooldown {
-		return nil, lf.err
+	ns, err := m.exchangeShared(ctx, f, token)
+	if err != nil {
+		return nil, m.refreshFailed(ctx, gen, s, err)
 	}
-	ns, err := m.exchangeWithRetry(ctx, s.RefreshToken)
+	return m.commit(ctx, gen, s, ns, true)
+}
+
+// commit installs ns as the successor of s: saved to the store (when save
+// is set) before any reader can see it, then TOKEN_REFRESHED. A refresh
+// that completes after a sign-out or a new sign-in is discarded.
+func (m *sessionManager) commit(ctx context.Context, gen uint64, s, ns *Session, save bool) (*Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.gen.Load() != gen || m.cur.Load() == nil {
-		// Signed out (or in as someone else) while we refreshed.
+	cur := m.cur.Load()
+	if m.gen.Load() != gen || cur == nil {
 		return nil, errSessionMissing()
 	}
-	if err != nil {
-		m.lastFail = failedRefresh{token: s.RefreshToken, at: time.Now(), err: err}
-		var e *Error
-		if errors.As(err, &e) && e.Status >= 400 && e.Status < 500 && m.expired(m.cur.Load()) {
-			m.clearLocked(ctx)
-		}
-		return nil, err
+	if cur.RefreshToken != s.RefreshToken {
+		return cur, nil
 	}
-	m.lastFail = failedRefresh{}
-	if err := m.saveLocked(ctx, ns); err != nil {
-		// The server already rotated the token: keep it in memory so it is
-		// not lost, and report the store failure.
+	if save {
+		_ = m.saveLocked(ctx, ns)
+	} else {
 		m.cur.Store(ns)
-		m.events.emit(EventTokenRefreshed, ns)
-		return ns, nil
 	}
 	m.events.emit(EventTokenRefreshed, ns)
 	return ns, nil
 }
 
-// adoptStored takes a session another process rotated into a shared store.
-func (m *sessionManager) adoptStored(ctx context.Context, s *Session) *Session {
+// refreshFailed handles a failed refresh of s. A refresh token the server
+// refused (4xx) removes the session, with SIGNED_OUT, only once the access
+// token is really dead; until then the session is kept and the token is
+// not sent again. Retryable failures always keep the session.
+func (m *sessionManager) refreshFailed(ctx context.Context, gen uint64, s *Session, err error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.cur.Load()
+	if m.gen.Load() != gen || cur == nil {
+		return errSessionMissing()
+	}
+	if permanentRefreshError(err) && cur.RefreshToken == s.RefreshToken && m.reallyExpired(cur) {
+		m.log.LogAttrs(ctx, slog.LevelInfo, "supabase: session expired and cannot be refreshed; signed out", slog.Any("error", err))
+		m.clearLocked(ctx)
+	}
+	return err
+}
+
+// storedRotation returns the session in a shared store when another
+// process rotated our refresh token, or nil.
+func (m *sessionManager) storedRotation(ctx context.Context, s *Session) *Session {
 	if _, ok := m.store.(LockingStore); !ok {
 		return nil
 	}
 	stored, err := m.store.Load(ctx)
-	if err != nil || stored == nil || stored.RefreshToken == s.RefreshToken || stored.AccessToken == "" {
+	if err != nil || stored == nil || stored.AccessToken == "" || stored.RefreshToken == "" ||
+		stored.RefreshToken == s.RefreshToken {
 		return nil
 	}
-	if m.expiresWithin(stored, m.co.session.refreshMargin) {
-		return nil
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cur.Load() != s {
-		return nil
-	}
-	ns := stored.clone()
-	m.cur.Store(ns)
-	m.events.emit(EventTokenRefreshed, ns)
-	return ns
+	return stored.clone()
 }
 
 func (m *sessionManager) lockStore(ctx context.Context) (func(), error) {
@@ -307,18 +391,54 @@ func (m *sessionManager) lockStore(ctx context.Context) (func(), error) {
 	return func() {}, nil
 }
 
-// exchangeWithRetry calls the token endpoint, retrying network errors and
-// 5xx answers with 200 ms·2ⁿ backoff within the retry window.
-func (m *sessionManager) exchangeWithRetry(ctx context.Context, refreshToken string) (*Session, error) {
-	deadline := time.Now().Add(m.co.session.retryWindow)
-	for attempt := 0; ; attempt++ {
-		m.refreshes.Add(1)
-		ns, err := m.exchange(ctx, refreshToken)
-		if err == nil || !retryableRefreshError(err) {
+// exchangeShared exchanges token once for every client sharing this core:
+// concurrent callers join one request; a token exchanged moments ago yields
+// the session it was exchanged for; a token the server refused (4xx) is
+// never sent again, and one whose refresh failed otherwise is not retried
+// within the cooldown. waiter learns when the exchange starts retrying.
+func (m *sessionManager) exchangeShared(ctx context.Context, waiter *flight, token string) (*Session, error) {
+	sh := m.shared
+	cfg := &m.co.session
+	if ns, err, ok := sh.known(token, cfg); ok {
+		return ns, err
+	}
+	f := sh.flights.start(token, func(f *flight) (*Session, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.refreshTimeout)
+		defer cancel()
+		if ns, err, ok := sh.known(token, cfg); ok {
 			return ns, err
 		}
+		ns, err := m.exchangeWithRetry(fctx, f, token)
+		sh.record(token, ns, err, cfg)
+		return ns, err
+	})
+	select {
+	case <-f.done:
+	case <-f.retrying:
+		waiter.markRetrying()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return f.s, f.err
+}
+
+// exchangeWithRetry calls the token endpoint, retrying network errors and
+// 500–504 and 520–530 answers with 200 ms·2ⁿ backoff within the retry window.
+func (m *sessionManager) exchangeWithRetry(ctx context.Context, f *flight, refreshToken string) (*Session, error) {
+	deadline := time.Now().Add(m.co.session.retryWindow)
+	for attempt := 0; ; attempt++ {
+		ns, err := m.exchange(ctx, refreshToken)
+		if err == nil || !retryableRefreshError(err) || ctx.Err() != nil {
+			return ns, err
+		}
+		f.markRetrying()
 		wait := m.co.session.retryBase << attempt
-		if time.Now().Add(wait).After(deadline) {
+		if wait <= 0 || time.Now().Add(wait).After(deadline) {
 			return nil, err
 		}
 		m.log.LogAttrs(ctx, slog.LevelDebug, "supabase: refresh failed, retrying", slog.Duration("wait", wait), slog.Any("error", err))
@@ -336,8 +456,18 @@ func retryableRefreshError(err error) bool {
 	return (e.Status >= 500 && e.Status <= 504) || (e.Status >= 520 && e.Status <= 530)
 }
 
+// permanentRefreshError reports whether the server refused the refresh
+// token itself (a 4xx other than 408 and 429): sending it again is useless
+// and, for a token already used, looks like theft.
+func permanentRefreshError(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500 &&
+		e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests
+}
+
 // exchange sends one grant_type=refresh_token request.
 func (m *sessionManager) exchange(ctx context.Context, refreshToken string) (*Session, error) {
+	m.shared.requests.Add(1)
 	resp, err := m.co.send(ctx, nil, &apiRequest{
 		service: ServiceAuth, method: http.MethodPost,
 		url:    m.co.authURL + "/token?grant_type=refresh_token",
@@ -370,15 +500,14 @@ func (m *sessionManager) decodeSession(body []byte) (*Session, error) {
 func (m *sessionManager) set(ctx context.Context, s *Session, event AuthChangeEvent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.loaded = true
+	m.loaded.Store(true)
 	m.gen.Add(1)
-	m.lastFail = failedRefresh{}
 	err := m.saveLocked(ctx, s)
 	m.events.emit(event, s)
 	return err
 }
 
-// update replaces the current session's user (USER_UPDATED).
+// updateUser replaces the current session's user (USER_UPDATED).
 func (m *sessionManager) updateUser(ctx context.Context, u *User) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -392,24 +521,26 @@ func (m *sessionManager) updateUser(ctx context.Context, u *User) {
 	m.events.emit(EventUserUpdated, ns)
 }
 
-// saveLocked stores s in memory and in the store. m.mu must be held.
+// saveLocked saves s to the store, then makes it the current session: no
+// reader sees a session the store does not hold. A store failure is logged
+// and returned, and s is installed anyway, so a token the server already
+// rotated is never lost from memory. m.mu must be held.
 func (m *sessionManager) saveLocked(ctx context.Context, s *Session) error {
+	var err error
+	if m.store != nil {
+		if err = m.store.Save(ctx, s); err != nil {
+			m.log.LogAttrs(ctx, slog.LevelError, "supabase: saving session failed", slog.Any("error", err))
+		}
+	}
 	m.cur.Store(s)
-	if m.store == nil {
-		return nil
-	}
-	if err := m.store.Save(ctx, s); err != nil {
-		m.log.LogAttrs(ctx, slog.LevelError, "supabase: saving session failed", slog.Any("error", err))
-		return err
-	}
-	return nil
+	return err
 }
 
 // clear signs out locally.
 func (m *sessionManager) clear(ctx context.Context) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.loaded = true
+	m.loaded.Store(true)
 	m.clearLocked(ctx)
 }
 
@@ -439,8 +570,9 @@ func (m *sessionManager) accessToken(ctx context.Context) (string, error) {
 	return s.AccessToken, nil
 }
 
-// tokenRejected refreshes after the server rejected token, unless the
-// session already moved on. Only the rejected session is replaced.
+// tokenRejected refreshes after a server rejected token, unless the session
+// already moved on. Only the session holding the rejected token is
+// replaced: every goroutine rejected with the same token shares one refresh.
 func (m *sessionManager) tokenRejected(ctx context.Context, token string) bool {
 	cur := m.cur.Load()
 	if cur == nil {
@@ -452,23 +584,39 @@ func (m *sessionManager) tokenRejected(ctx context.Context, token string) bool {
 	if m.noRefresh || cur.RefreshToken == "" {
 		return false
 	}
-	ns, err := m.refresh(ctx, cur)
-	return err == nil && ns.AccessToken != token
+	m.rejected.Store(&token)
+	ns, err := m.refreshWait(ctx, cur, false)
+	return err == nil && ns != nil && ns.AccessToken != token
+}
+
+// subscribe registers fn; its first event is INITIAL_SESSION with the
+// session as it is at that moment (loaded from the store if need be), and
+// no later event is missed or delivered twice.
+func (m *sessionManager) subscribe(fn func(AuthChangeEvent, *Session)) func() {
+	if err := m.load(context.Background()); err != nil {
+		m.log.LogAttrs(context.Background(), slog.LevelError, "supabase: loading stored session failed", slog.Any("error", err))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.events.subscribe(fn, m.cur.Load())
 }
 
 // startAuto runs the background refresher until ctx ends or stopAuto.
 func (m *sessionManager) startAuto(ctx context.Context) {
-	m.stopAuto()
+	m.autoMu.Lock()
+	defer m.autoMu.Unlock()
+	m.stopAutoLocked()
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	m.autoMu.Lock()
 	m.autoCancel, m.autoDone = cancel, done
-	m.autoMu.Unlock()
 	go func() {
 		defer close(done)
 		t := time.NewTicker(m.co.session.autoRefreshTick)
 		defer t.Stop()
 		for {
+			if actx.Err() != nil {
+				return
+			}
 			m.autoTick(actx)
 			select {
 			case <-actx.Done():
@@ -482,7 +630,7 @@ func (m *sessionManager) startAuto(ctx context.Context) {
 func (m *sessionManager) autoTick(ctx context.Context) {
 	s, err := m.current(ctx)
 	if err != nil || s == nil || m.noRefresh || s.RefreshToken == "" ||
-		!m.expiresWithin(s, m.co.session.autoRefreshMargin) {
+		!m.needsRefresh(s, m.co.session.autoRefreshMargin) {
 		return
 	}
 	if _, err := m.refresh(ctx, s); err != nil && ctx.Err() == nil {
@@ -492,13 +640,131 @@ func (m *sessionManager) autoTick(ctx context.Context) {
 
 func (m *sessionManager) stopAuto() {
 	m.autoMu.Lock()
+	defer m.autoMu.Unlock()
+	m.stopAutoLocked()
+}
+
+func (m *sessionManager) stopAutoLocked() {
 	cancel, done := m.autoCancel, m.autoDone
 	m.autoCancel, m.autoDone = nil, nil
-	m.autoMu.Unlock()
 	if cancel != nil {
 		cancel()
 		<-done
 	}
+}
+
+// refreshShared is the refresh state shared by a client and the clients
+// derived from it.
+type refreshShared struct {
+	flights  flightGroup  // token exchanges, keyed by refresh token
+	skew     atomic.Int64 // server clock minus local clock, nanoseconds
+	requests atomic.Int64 // refresh requests sent, for tests and metrics
+
+	mu      sync.Mutex
+	failed  map[string]failedRefresh
+	rotated map[string]rotatedRefresh
+}
+
+type failedRefresh struct {
+	at        time.Time
+	err       error
+	permanent bool
+}
+
+type rotatedRefresh struct {
+	at time.Time
+	s  *Session
+}
+
+// maxRememberedTokens bounds the failed and rotated token maps.
+const maxRememberedTokens = 1024
+
+func newRefreshShared() *refreshShared {
+	return &refreshShared{failed: map[string]failedRefresh{}, rotated: map[string]rotatedRefresh{}}
+}
+
+// known returns the outcome of an earlier exchange of token that must not
+// be repeated: the session it was exchanged for, or the failure it met.
+func (sh *refreshShared) known(token string, cfg *sessionConfig) (*Session, error, bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if r, ok := sh.rotated[token]; ok && time.Since(r.at) < cfg.rotatedTTL {
+		return r.s, nil, true
+	}
+	if f, ok := sh.failed[token]; ok && (f.permanent || time.Since(f.at) < cfg.failCooldown) {
+		return nil, f.err, true
+	}
+	return nil, nil, false
+}
+
+// record remembers the outcome of exchanging token.
+func (sh *refreshShared) record(token string, ns *Session, err error, cfg *sessionConfig) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := time.Now()
+	for t, r := range sh.rotated {
+		if now.Sub(r.at) >= cfg.rotatedTTL || len(sh.rotated) >= maxRememberedTokens {
+			delete(sh.rotated, t)
+		}
+	}
+	for t, f := range sh.failed {
+		if (!f.permanent && now.Sub(f.at) >= cfg.failCooldown) || len(sh.failed) >= maxRememberedTokens {
+			delete(sh.failed, t)
+		}
+	}
+	if err == nil {
+		sh.rotated[token] = rotatedRefresh{at: now, s: ns}
+		return
+	}
+	sh.failed[token] = failedRefresh{at: now, err: err, permanent: permanentRefreshError(err)}
+}
+
+// flight is one refresh in progress; its result is readable once done is
+// closed.
+type flight struct {
+	done      chan struct{}
+	retrying  chan struct{} // closed when the first attempt failed and it retries
+	retryOnce sync.Once
+	s         *Session
+	err       error
+}
+
+func (f *flight) markRetrying() { f.retryOnce.Do(func() { close(f.retrying) }) }
+
+// flightGroup runs one flight per key at a time, like singleflight, and
+// also tells waiters when a flight starts retrying.
+type flightGroup struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+// start returns the flight running for key, or starts fn on a goroutine of
+// its own: the flight never depends on any waiter staying.
+func (g *flightGroup) start(key string, fn func(*flight) (*Session, error)) *flight {
+	g.mu.Lock()
+	if f, ok := g.m[key]; ok {
+		g.mu.Unlock()
+		return f
+	}
+	f := &flight{done: make(chan struct{}), retrying: make(chan struct{})}
+	if g.m == nil {
+		g.m = map[string]*flight{}
+	}
+	g.m[key] = f
+	g.mu.Unlock()
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				f.s, f.err = nil, fmt.Errorf("supabase: refresh panicked: %v", r)
+			}
+			g.mu.Lock()
+			delete(g.m, key)
+			g.mu.Unlock()
+			close(f.done)
+		}()
+		f.s, f.err = fn(f)
+	}()
+	return f
 }
 
 // eventBus delivers events to subscribers in order, each subscriber on its

@@ -66,8 +66,11 @@ func (m *MemoryStore) Delete(context.Context) error {
 // FileStore keeps the session in a JSON file readable only by its owner
 // (mode 0600), for scripts and command-line tools. Writes are atomic
 // (write to a temporary file, then rename), and refreshes are serialised
-// across processes with an advisory lock on path+".lock", so two processes
-// sharing the file never lose a rotated refresh token.
+// across processes with an advisory lock (flock) on path+".lock": a process
+// about to refresh first re-reads the file and adopts a token another
+// process rotated, so processes sharing the file never send a refresh
+// token twice nor lose a rotated one. Without flock (non-Unix systems) only
+// the goroutines of one process are serialised.
 type FileStore struct {
 	path string
 	mu   sync.Mutex // serialises this process's goroutines around the file lock
@@ -140,6 +143,11 @@ func (f *FileStore) Save(_ context.Context, s *Session) error {
 	}
 	if err := os.Rename(tmp.Name(), f.path); err != nil {
 		return fmt.Errorf("supabase: writing session file: %w", err)
+	}
+	// Make the rename itself durable; not every platform can sync a directory.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
 	}
 	return nil
 }

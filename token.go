@@ -1,10 +1,12 @@
 package supabase
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -173,13 +175,28 @@ func ParseClaims(token string) (*Claims, error) {
 	return &c, nil
 }
 
-// expiryOf returns a JWT's exp (Unix seconds), or 0 if it has none.
+// expiryOf returns a JWT's exp (Unix seconds), or 0 if it has none. It
+// decodes only exp: derived per-request clients call it on a hot path.
 func expiryOf(token string) int64 {
-	c, err := ParseClaims(token)
-	if err != nil || c.ExpiresAt == nil {
+	_, rest, ok := strings.Cut(token, ".")
+	if !ok {
 		return 0
 	}
-	return c.ExpiresAt.Unix()
+	payload, _, ok := strings.Cut(rest, ".")
+	if !ok {
+		return 0
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(payload, "="))
+	if err != nil {
+		return 0
+	}
+	var c struct {
+		Exp *jwt.NumericDate `json:"exp"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.Exp == nil {
+		return 0
+	}
+	return c.Exp.Unix()
 }
 
 // decodeJSON unmarshals body into v with a clean error.

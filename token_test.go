@@ -50,3 +50,11 @@ func TestSessionRedacted(t *testing.T) {
 	}
 	assert.Equal(t, "Session{User:u1 ExpiresAt:2100-01-01T00:00:00Z AccessToken:[redacted] RefreshToken:[redacted]}", s.String())
 }
+
+func TestExpiryOf(t *testing.T) {
+	assert.Equal(t, int64(4102444800), expiryOf(coreJWT(t, jwt.MapClaims{"exp": 4102444800})))
+	assert.Equal(t, int64(0), expiryOf(coreJWT(t, jwt.MapClaims{"sub": "x"})))
+	for _, bad := range []string{"", "abc", "a.b", "a.!!.c", "a." + "eyJleHAiOiJzb29uIn0" + ".c"} {
+		assert.Equal(t, int64(0), expiryOf(bad), bad)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,6 +71,14 @@ func sanitizeURL(raw string) string {
 // send performs r: it attaches apikey and Authorization at send time,
 // retries what may be retried, replays once after a 401 when the token
 // source has a fresh token, and returns a *Error for non-2xx answers.
+//
+// Retries (only when r.retry is set: GET and HEAD, or a write whose caller
+// asked) follow network errors and 503 or 520 answers, at most
+// co.retry.MaxRetries times, each attempt after the first carrying
+// X-Retry-Count. The wait is the server's Retry-After when it sent one
+// (seconds or an HTTP date), else a jittered exponential backoff; every wait
+// ends early with ctx. A Retry-After longer than co.retry.MaxDelay is not
+// waited for: the error is returned with its RetryAfter set.
 func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiResponse, error) {
 	replayed := false
 	retries := 0
@@ -87,7 +96,8 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 		}
 		resp, err := co.roundTrip(ctx, r, token, retries)
 		if err != nil {
-			if ctx.Err() == nil && r.retry && retries < co.retry.MaxRetries {
+			var perr permanentError
+			if !errors.As(err, &perr) && ctx.Err() == nil && r.retry && retries < co.retry.MaxRetries {
 				if werr := sleepCtx(ctx, co.backoff(retries)); werr != nil {
 					return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), werr)
 				}
@@ -101,15 +111,14 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 		}
 		e := co.decodeError(r, resp)
 		if (resp.status == http.StatusServiceUnavailable || resp.status == 520) && r.retry && retries < co.retry.MaxRetries {
-			wait := co.backoff(retries)
-			if e.RetryAfter > 0 || resp.header.Get("Retry-After") != "" {
-				wait = e.RetryAfter
+			wait, ok := co.retryWait(retries, resp.header.Get("Retry-After"), e.RetryAfter)
+			if ok {
+				if werr := sleepCtx(ctx, wait); werr != nil {
+					return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), werr)
+				}
+				retries++
+				continue
 			}
-			if werr := sleepCtx(ctx, wait); werr != nil {
-				return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), werr)
-			}
-			retries++
-			continue
 		}
 		if resp.status == http.StatusUnauthorized && fromSession && !replayed && errors.Is(e, ErrJWTExpired) &&
 			ts.tokenRejected(ctx, token) {
@@ -119,6 +128,36 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 		return nil, e
 	}
 }
+
+// retryWait is the wait before retry number retries+1: the server's
+// Retry-After when the header parses (0 for a date in the past), else the
+// backoff. ok is false when the server asks for more than MaxDelay.
+func (co *core) retryWait(retries int, header string, retryAfter time.Duration) (time.Duration, bool) {
+	if header == "" || (retryAfter == 0 && !retryAfterIsNow(header)) {
+		return co.backoff(retries), true
+	}
+	if retryAfter > co.retry.MaxDelay {
+		return 0, false
+	}
+	return retryAfter, true
+}
+
+// retryAfterIsNow reports whether a Retry-After header that parsed to 0
+// really says "now" (0 seconds or a past date) rather than being invalid.
+func retryAfterIsNow(v string) bool {
+	if s, err := strconv.Atoi(v); err == nil {
+		return s >= 0
+	}
+	_, err := http.ParseTime(v)
+	return err == nil
+}
+
+// permanentError marks a failure that no retry can fix (the request could
+// not even be built).
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
 
 func (co *core) decodeError(r *apiRequest, resp *apiResponse) *Error {
 	var e *Error
@@ -142,7 +181,11 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
-		return nil, err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // it quotes the URL
+		}
+		return nil, permanentError{err}
 	}
 	h := req.Header
 	h.Set("X-Client-Info", clientInfo)
@@ -184,10 +227,16 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	return &apiResponse{status: res.StatusCode, header: res.Header, body: data}, nil
 }
 
+// backoff is the wait before retry number retry+1: BaseDelay doubled per
+// retry, capped at MaxDelay, less up to a quarter at random so that many
+// clients failing together do not retry in step.
 func (co *core) backoff(retry int) time.Duration {
 	d := co.retry.BaseDelay << retry
-	if d > co.retry.MaxDelay || d < 0 {
+	if d > co.retry.MaxDelay || d < 0 || retry >= 62 {
 		d = co.retry.MaxDelay
+	}
+	if q := int64(d / 4); q > 0 {
+		d -= time.Duration(rand.Int64N(q + 1))
 	}
 	return d
 }

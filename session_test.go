@@ -1,0 +1,923 @@
+package supabase
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// This file holds the fake Supabase used by the session, refresh, store and
+// transport tests: an Auth token endpoint that rotates refresh tokens and
+// treats reuse as Supabase does, and a REST endpoint that checks the bearer.
+
+const (
+	fakeKey    = "anon-key-for-session-tests"
+	fakeSecret = "fake-jwt-secret-for-session-tests-0123456789"
+)
+
+// fakeFault scripts one answer of the token endpoint.
+type fakeFault struct {
+	netErr bool // fail the round trip (RoundTripper mode) or drop the connection
+	status int
+	code   string
+}
+
+// fakeSupabase is an in-memory Supabase: use it as an http.Handler (with
+// httptest.NewServer) or as an http.RoundTripper (inside synctest bubbles).
+type fakeSupabase struct {
+	t        testing.TB
+	lifetime time.Duration // access token lifetime; default 1 h
+	// tokenDelay and restDelay are slept (synctest: fake time) per request.
+	tokenDelay, restDelay time.Duration
+	// serverDateOffset is added to the Date header sent by the token endpoint
+	// (a Date header is only sent when it is set).
+	serverDateOffset time.Duration
+	serverDate       bool
+	// expAt, when set, gives the expiry of the n-th session issued (n from 1).
+	expAt func(n int) int64
+
+	mu           sync.Mutex
+	seq          int
+	issued       map[string]bool // refresh tokens issued and not yet used
+	sent         map[string]int  // refresh token -> times received
+	rejected     map[string]bool // access tokens answered 401 PGRST303
+	faults       []fakeFault
+	restAuth     []string // bearer of every REST request, in order
+	tokenLog     []time.Time
+	refreshes    atomic.Int64 // grant_type=refresh_token requests
+	reused       atomic.Int64 // refresh tokens received more than once
+	expired      atomic.Int64 // REST requests whose token had expired on arrival
+	rest         atomic.Int64
+	rest401      atomic.Int64
+	logouts      atomic.Int64
+	blockRefresh chan struct{} // when set, each refresh waits for a receive
+	verified     sync.Map      // access token -> exp, once its signature checked
+	rejectAll    bool          // every user token is answered 401
+}
+
+func newFakeSupabase(t testing.TB) *fakeSupabase {
+	return &fakeSupabase{t: t, lifetime: time.Hour, issued: map[string]bool{}, sent: map[string]int{},
+		rejected: map[string]bool{}}
+}
+
+// session issues a new session expiring lifetime from now.
+func (f *fakeSupabase) session(sub string) *Session {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sessionLocked(sub)
+}
+
+func (f *fakeSupabase) sessionLocked(sub string) *Session {
+	f.seq++
+	now := time.Now()
+	exp := now.Add(f.lifetime).Unix()
+	if f.expAt != nil {
+		exp = f.expAt(f.seq)
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": sub, "aud": "authenticated", "role": "authenticated", "exp": exp, "iat": now.Unix(),
+		"session_id": "sess-" + sub, "jti": fmt.Sprint(f.seq),
+	}).SignedString([]byte(fakeSecret))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	rt := fmt.Sprintf("rt-%s-%d", sub, f.seq)
+	f.issued[rt] = true
+	return &Session{AccessToken: tok, TokenType: "bearer", ExpiresIn: int64(f.lifetime / time.Second),
+		ExpiresAt: exp, RefreshToken: rt, User: &User{ID: sub, Aud: "authenticated", Role: "authenticated"}}
+}
+
+// expiredSession issues a session whose access token expired a minute ago.
+func (f *fakeSupabase) expiredSession(sub string) *Session {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	saved := f.lifetime
+	f.lifetime = -time.Minute
+	s := f.sessionLocked(sub)
+	f.lifetime = saved
+	s.ExpiresIn = 3600
+	return s
+}
+
+func (f *fakeSupabase) reject(accessToken string) {
+	f.mu.Lock()
+	f.rejected[accessToken] = true
+	f.mu.Unlock()
+}
+
+func (f *fakeSupabase) fail(faults ...fakeFault) {
+	f.mu.Lock()
+	f.faults = append(f.faults, faults...)
+	f.mu.Unlock()
+}
+
+func (f *fakeSupabase) restBearers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.restAuth...)
+}
+
+func (f *fakeSupabase) tokenTimes() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Time(nil), f.tokenLog...)
+}
+
+var errFakeNetwork = errors.New("fake network error")
+
+func (f *fakeSupabase) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	if err := f.serve(rec, r); err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, err
+	}
+	res := rec.Result()
+	res.Request = r
+	return res, nil
+}
+
+func (f *fakeSupabase) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := f.serve(w, r); err != nil {
+		panic(http.ErrAbortHandler) // drops the connection
+	}
+}
+
+func fakeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Supabase-Api-Version", "2024-01-01")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (f *fakeSupabase) serve(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get("Apikey") != fakeKey {
+		fakeJSON(w, 401, map[string]string{"message": "no apikey"})
+		return nil
+	}
+	switch {
+	case r.URL.Path == "/auth/v1/token" && r.URL.Query().Get("grant_type") == "refresh_token":
+		return f.serveRefresh(w, r)
+	case r.URL.Path == "/auth/v1/logout":
+		f.logouts.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	case strings.HasPrefix(r.URL.Path, "/rest/v1/"):
+		f.serveREST(w, r)
+	default:
+		fakeJSON(w, 404, map[string]string{"message": "not found"})
+	}
+	return nil
+}
+
+func (f *fakeSupabase) serveRefresh(w http.ResponseWriter, r *http.Request) error {
+	f.refreshes.Add(1)
+	var body struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	data, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(data, &body)
+	f.mu.Lock()
+	f.tokenLog = append(f.tokenLog, time.Now())
+	f.sent[body.RefreshToken]++
+	var fault *fakeFault
+	if len(f.faults) > 0 {
+		fault = &f.faults[0]
+		f.faults = f.faults[1:]
+	}
+	block := f.blockRefresh
+	f.mu.Unlock()
+	if block != nil {
+		<-block
+	}
+	if f.tokenDelay > 0 {
+		time.Sleep(f.tokenDelay)
+	}
+	if fault != nil {
+		if fault.netErr {
+			return errFakeNetwork
+		}
+		fakeJSON(w, fault.status, map[string]any{"code": fault.code, "message": "injected failure"})
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.issued[body.RefreshToken] {
+		f.reused.Add(1)
+		fakeJSON(w, 400, map[string]any{"code": "refresh_token_already_used", "message": "Invalid Refresh Token: Already Used"})
+		return nil
+	}
+	delete(f.issued, body.RefreshToken)
+	s := f.sessionLocked("user-1")
+	if f.serverDate {
+		w.Header().Set("Date", time.Now().Add(f.serverDateOffset).UTC().Format(http.TimeFormat))
+	}
+	fakeJSON(w, 200, s)
+	return nil
+}
+
+func (f *fakeSupabase) serveREST(w http.ResponseWriter, r *http.Request) {
+	f.rest.Add(1)
+	if f.restDelay > 0 {
+		time.Sleep(f.restDelay)
+	}
+	bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.mu.Lock()
+	f.restAuth = append(f.restAuth, bearer)
+	rejected := f.rejected[bearer] || f.rejectAll
+	f.mu.Unlock()
+	if bearer == fakeKey {
+		writeRows(w, `[]`)
+		return
+	}
+	exp, valid := f.expiryOf(bearer)
+	if !valid || rejected || time.Now().Unix() >= exp {
+		if valid && time.Now().Unix() >= exp {
+			f.expired.Add(1)
+		}
+		f.rest401.Add(1)
+		fakeJSON(w, 401, map[string]any{"code": "PGRST303", "details": nil, "hint": nil, "message": "JWT expired"})
+		return
+	}
+	writeRows(w, `[{"id":1}]`)
+}
+
+func writeRows(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, _ = io.WriteString(w, body)
+}
+
+// expiryOf verifies a JWT's signature (once per token) and returns its exp.
+func (f *fakeSupabase) expiryOf(tok string) (int64, bool) {
+	if v, ok := f.verified.Load(tok); ok {
+		return v.(int64), true
+	}
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(tok, &claims, func(*jwt.Token) (any, error) { return []byte(fakeSecret), nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithoutClaimsValidation())
+	if err != nil || claims.ExpiresAt == nil {
+		return 0, false
+	}
+	exp := claims.ExpiresAt.Unix()
+	f.verified.Store(tok, exp)
+	return exp, true
+}
+
+// newFakeClient returns a client whose requests go to f through an
+// in-memory transport (no network: usable inside synctest bubbles).
+func newFakeClient(t testing.TB, f *fakeSupabase, opts ...Option) *Client {
+	t.Helper()
+	c, err := NewClient("http://supabase.test", fakeKey,
+		append([]Option{WithHTTPClient(&http.Client{Transport: f})}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// query sends a REST GET exactly as the query builder does.
+func query(ctx context.Context, c *Client) error {
+	_, err := c.core.send(ctx, c.tokens, &apiRequest{service: ServiceREST, method: http.MethodGet,
+		url: c.core.restURL + "/todos?select=id", retry: true})
+	return err
+}
+
+// signIn installs s as if a sign-in had returned it.
+func signIn(t testing.TB, c *Client, s *Session) {
+	t.Helper()
+	if err := c.Auth.sessions.set(context.Background(), s, EventSignedIn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventLog records auth events.
+type eventLog struct {
+	mu     sync.Mutex
+	events []AuthChangeEvent
+	seen   chan struct{}
+}
+
+func watchEvents(c *Client) (*eventLog, func()) {
+	l := &eventLog{seen: make(chan struct{}, 1024)}
+	unsub := c.Auth.OnAuthStateChange(func(e AuthChangeEvent, _ *Session) {
+		l.mu.Lock()
+		l.events = append(l.events, e)
+		l.mu.Unlock()
+		l.seen <- struct{}{}
+	})
+	return l, unsub
+}
+
+// wait blocks until n events arrived (or fails after a while).
+func (l *eventLog) wait(t testing.TB, n int) []AuthChangeEvent {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		l.mu.Lock()
+		got := append([]AuthChangeEvent(nil), l.events...)
+		l.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-l.seen:
+		case <-deadline:
+			t.Fatalf("got events %v, want %d", got, n)
+		}
+	}
+}
+
+// TestRefreshRacingSignOutStaysSignedOut: a refresh that completes after a
+// sign-out is discarded; the client stays signed out and the store empty.
+func TestRefreshRacingSignOutStaysSignedOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.tokenDelay = time.Second
+		store := NewMemoryStore()
+		c := newFakeClient(t, f, WithSessionStore(store))
+		old := f.expiredSession("user-1")
+		signIn(t, c, old)
+		events, unsub := watchEvents(c)
+		defer unsub()
+
+		errc := make(chan error, 1)
+		go func() { errc <- query(context.Background(), c) }()
+		time.Sleep(500 * time.Millisecond) // the refresh is in flight
+		require.EqualValues(t, 1, f.refreshes.Load())
+		require.NoError(t, c.Auth.SignOut(context.Background(), SignOutLocal))
+		require.NoError(t, <-errc)
+		synctest.Wait()
+
+		_, err := c.Auth.Session(context.Background())
+		assert.ErrorIs(t, err, ErrSessionMissing)
+		stored, _ := store.Load(context.Background())
+		assert.Nil(t, stored, "the refreshed session is not saved")
+		assert.Equal(t, []string{fakeKey}, f.restBearers(), "the query went out signed out")
+		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+		time.Sleep(time.Minute)
+		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2), "no TOKEN_REFRESHED later")
+	})
+}
+
+// TestRefreshRacingNewSignInKeepsNewUser: a refresh of the previous user's
+// session never replaces a session signed in meanwhile.
+func TestRefreshRacingNewSignInKeepsNewUser(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.tokenDelay = time.Second
+		c := newFakeClient(t, f)
+		signIn(t, c, f.expiredSession("user-1"))
+		errc := make(chan error, 1)
+		go func() { errc <- query(context.Background(), c) }()
+		time.Sleep(500 * time.Millisecond)
+		second := f.session("user-2")
+		signIn(t, c, second)
+		require.NoError(t, <-errc)
+		cur, err := c.Auth.Session(context.Background())
+		require.NoError(t, err)
+		assert.Same(t, second, cur)
+		assert.Equal(t, []string{second.AccessToken}, f.restBearers())
+	})
+}
+
+// TestRefreshFlakyTokenEndpoint: a network error, then a 503, then success:
+// the session survives and the backoff is 200 ms then 400 ms.
+func TestRefreshFlakyTokenEndpoint(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.fail(fakeFault{netErr: true}, fakeFault{status: 503})
+		c := newFakeClient(t, f)
+		events, unsub := watchEvents(c)
+		defer unsub()
+		signIn(t, c, f.expiredSession("user-1"))
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() { assert.NoError(t, query(context.Background(), c)) })
+		}
+		wg.Wait()
+		assert.Equal(t, 600*time.Millisecond, time.Since(start), "200 ms + 400 ms of backoff")
+		assert.EqualValues(t, 3, f.refreshes.Load())
+		assert.EqualValues(t, 0, f.reused.Load(), "no token sent after it was exchanged")
+		times := f.tokenTimes()
+		assert.Equal(t, 200*time.Millisecond, times[1].Sub(times[0]))
+		assert.Equal(t, 400*time.Millisecond, times[2].Sub(times[1]))
+		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedIn, EventTokenRefreshed}, events.wait(t, 3))
+	})
+}
+
+// TestRefreshFlakyStillValidTokenDoesNotWait: while the access token is
+// still valid, a refresh that has to retry holds no request up.
+func TestRefreshFlakyStillValidTokenDoesNotWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.fail(fakeFault{status: 502}, fakeFault{status: 504})
+		c := newFakeClient(t, f)
+		f.lifetime = 60 * time.Second // inside the 90 s margin, still valid
+		old := f.session("user-1")
+		f.lifetime = time.Hour
+		old.ExpiresIn = 3600
+		signIn(t, c, old)
+		start := time.Now()
+		require.NoError(t, query(context.Background(), c))
+		assert.Zero(t, time.Since(start), "the query did not wait for the retries")
+		assert.Equal(t, []string{old.AccessToken}, f.restBearers())
+		time.Sleep(time.Second) // the refresh completes in the background
+		require.NoError(t, query(context.Background(), c))
+		assert.EqualValues(t, 3, f.refreshes.Load())
+		b := f.restBearers()
+		assert.NotEqual(t, old.AccessToken, b[len(b)-1])
+	})
+}
+
+// TestRefreshRetryWindowAndCooldown: a token endpoint that keeps failing is
+// tried with backoff for at most 30 s, then not again for 60 s; the session
+// is kept throughout.
+func TestRefreshRetryWindowAndCooldown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		for range 20 {
+			f.fail(fakeFault{status: 503})
+		}
+		store := NewMemoryStore()
+		c := newFakeClient(t, f, WithSessionStore(store))
+		events, unsub := watchEvents(c)
+		defer unsub()
+		old := f.expiredSession("user-1")
+		signIn(t, c, old)
+
+		start := time.Now()
+		err := query(context.Background(), c)
+		require.Error(t, err)
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, 503, e.Status)
+		// 200 ms·2ⁿ: 0.2+0.4+…+12.8 = 25.4 s; the next wait would end past 30 s.
+		assert.EqualValues(t, 8, f.refreshes.Load())
+		assert.Equal(t, 25400*time.Millisecond, time.Since(start))
+		assert.LessOrEqual(t, time.Since(start), 30*time.Second)
+
+		// Within the cooldown: no request, the error at once.
+		for range 5 {
+			require.Error(t, query(context.Background(), c))
+		}
+		time.Sleep(30 * time.Second)
+		require.Error(t, query(context.Background(), c))
+		assert.EqualValues(t, 8, f.refreshes.Load(), "no attempt within 60 s of the failure")
+		assert.Equal(t, 0, len(f.restBearers()), "an expired token is never sent")
+
+		// After the cooldown the same token is tried again, and succeeds.
+		time.Sleep(31 * time.Second)
+		f.mu.Lock()
+		f.faults = nil
+		f.mu.Unlock()
+		require.NoError(t, query(context.Background(), c))
+		assert.EqualValues(t, 9, f.refreshes.Load())
+		stored, _ := store.Load(context.Background())
+		require.NotNil(t, stored)
+		assert.NotEqual(t, old.RefreshToken, stored.RefreshToken)
+		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedIn, EventTokenRefreshed}, events.wait(t, 3))
+	})
+}
+
+// TestRefresh4xxKeepsSessionUntilExpired: a refresh token the server refuses
+// is never sent again; the still-valid access token keeps being used until
+// it expires, then the session is removed with SIGNED_OUT.
+func TestRefresh4xxKeepsSessionUntilExpired(t *testing.T) {
+	for _, code := range []string{"refresh_token_already_used", "refresh_token_not_found", "session_expired"} {
+		t.Run(code, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeSupabase(t)
+				f.fail(fakeFault{status: 400, code: code})
+				store := NewMemoryStore()
+				c := newFakeClient(t, f, WithSessionStore(store))
+				f.lifetime = 60 * time.Second
+				old := f.session("user-1")
+				old.ExpiresIn = 3600
+				signIn(t, c, old)
+				events, unsub := watchEvents(c)
+				defer unsub()
+
+				for range 5 {
+					require.NoError(t, query(context.Background(), c))
+					time.Sleep(10 * time.Second)
+				}
+				assert.EqualValues(t, 1, f.refreshes.Load(), "the refused token is not sent again")
+				s, err := c.Auth.Session(context.Background())
+				require.NoError(t, err)
+				assert.Same(t, old, s)
+
+				time.Sleep(15 * time.Second) // now expired
+				require.NoError(t, query(context.Background(), c))
+				assert.EqualValues(t, 1, f.refreshes.Load())
+				_, err = c.Auth.Session(context.Background())
+				assert.ErrorIs(t, err, ErrSessionMissing)
+				stored, _ := store.Load(context.Background())
+				assert.Nil(t, stored)
+				b := f.restBearers()
+				assert.Equal(t, fakeKey, b[len(b)-1], "signed out: the project key is sent, as supabase-js does")
+				for _, tok := range b[:len(b)-1] {
+					assert.Equal(t, old.AccessToken, tok)
+				}
+				assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+			})
+		})
+	}
+}
+
+// TestRefreshExpiredSession4xxSignsOut is the conformance sequence: the
+// refresh of an expired session fails, the session is dropped (SIGNED_OUT)
+// and the query goes out with the project key.
+func TestRefreshExpiredSession4xxSignsOut(t *testing.T) {
+	f := newFakeSupabase(t)
+	f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+	c := newFakeClient(t, f)
+	signIn(t, c, f.expiredSession("user-1"))
+	events, unsub := watchEvents(c)
+	defer unsub()
+	require.NoError(t, query(context.Background(), c))
+	assert.Equal(t, []string{fakeKey}, f.restBearers())
+	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+	_, err := c.Auth.RefreshSession(context.Background())
+	assert.ErrorIs(t, err, ErrSessionMissing)
+}
+
+// TestRefreshAfter401ReplaysOnceWithSameBody: a write rejected with a
+// JWT-expired 401 is replayed once, with the same body, after one refresh;
+// a second rejection is returned.
+func TestRefreshAfter401ReplaysOnceWithSameBody(t *testing.T) {
+	f := newFakeSupabase(t)
+	var bodies []string
+	var mu sync.Mutex
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Body != nil && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/rest/") {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			bodies = append(bodies, string(b))
+			mu.Unlock()
+			r.Body = io.NopCloser(strings.NewReader(string(b)))
+		}
+		return f.RoundTrip(r)
+	})
+	c, err := NewClient("http://supabase.test", fakeKey, WithHTTPClient(&http.Client{Transport: rt}))
+	require.NoError(t, err)
+	old := f.session("user-1")
+	f.reject(old.AccessToken)
+	signIn(t, c, old)
+	insert := func() error {
+		_, err := c.core.send(context.Background(), c.tokens, &apiRequest{service: ServiceREST, method: http.MethodPost,
+			url: c.core.restURL + "/todos", body: []byte(`{"title":"x"}`)})
+		return err
+	}
+	require.NoError(t, insert())
+	assert.Equal(t, []string{`{"title":"x"}`, `{"title":"x"}`}, bodies)
+	assert.EqualValues(t, 1, f.refreshes.Load())
+
+	// Every token is rejected now: one more refresh, one replay, then the
+	// error.
+	f.mu.Lock()
+	f.rejectAll = true
+	f.mu.Unlock()
+	err = insert()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrJWTExpired)
+	assert.EqualValues(t, 2, f.refreshes.Load())
+	assert.Len(t, bodies, 4)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAutoRefresh: the background refresher ticks every 30 s, refreshes
+// under 120 s left, and stops with StopAutoRefresh or its ctx, leaving no
+// goroutine behind (synctest fails a test that leaks one).
+func TestAutoRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.lifetime = 300 * time.Second
+		c := newFakeClient(t, f)
+		signIn(t, c, f.session("user-1"))
+		start := time.Now()
+		c.Auth.StartAutoRefresh(context.Background())
+		time.Sleep(175 * time.Second) // ticks at 0, 30, …, 150: more than 120 s left
+		assert.EqualValues(t, 0, f.refreshes.Load())
+		time.Sleep(10 * time.Second) // tick at 180: 120 s left
+		require.EqualValues(t, 1, f.refreshes.Load())
+		assert.Equal(t, 180*time.Second, f.tokenTimes()[0].Sub(start))
+		time.Sleep(180 * time.Second) // issued at 180 s, due at 360 s
+		assert.EqualValues(t, 2, f.refreshes.Load())
+		assert.Equal(t, 360*time.Second, f.tokenTimes()[1].Sub(start))
+		c.Auth.StopAutoRefresh()
+		time.Sleep(time.Hour)
+		assert.EqualValues(t, 2, f.refreshes.Load(), "stopped")
+		assert.Zero(t, f.rest.Load())
+
+		// Stopping with the ctx, restarting replaces the running refresher.
+		ctx, cancel := context.WithCancel(context.Background())
+		c.Auth.StartAutoRefresh(ctx)
+		c.Auth.StartAutoRefresh(ctx)
+		time.Sleep(time.Hour)
+		cancel()
+		synctest.Wait()
+		assert.Greater(t, f.refreshes.Load(), int64(2))
+		c.Auth.StopAutoRefresh() // after the ctx ended: a no-op
+	})
+}
+
+// TestAutoRefreshLoadsStoredSession: a session found in the store at
+// start-up is refreshed by the background refresher when needed.
+func TestAutoRefreshLoadsStoredSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		store := NewMemoryStore()
+		old := f.expiredSession("user-1")
+		require.NoError(t, store.Save(context.Background(), old))
+		c := newFakeClient(t, f, WithSessionStore(store))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c.Auth.StartAutoRefresh(ctx)
+		synctest.Wait()
+		assert.EqualValues(t, 1, f.refreshes.Load())
+		stored, _ := store.Load(context.Background())
+		assert.NotEqual(t, old.RefreshToken, stored.RefreshToken)
+		cancel()
+		c.Auth.StopAutoRefresh()
+	})
+}
+
+// TestEventOrderAndSubscribers: INITIAL_SESSION (with the stored session),
+// then every change in order; a panicking or blocked subscriber holds up
+// neither sign-in nor refresh nor the other subscribers.
+func TestEventOrderAndSubscribers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		store := NewMemoryStore()
+		stored := f.session("user-0")
+		require.NoError(t, store.Save(context.Background(), stored))
+		c := newFakeClient(t, f, WithSessionStore(store))
+
+		release := make(chan struct{})
+		unsubSlow := c.Auth.OnAuthStateChange(func(AuthChangeEvent, *Session) { <-release })
+		unsubPanic := c.Auth.OnAuthStateChange(func(AuthChangeEvent, *Session) { panic("subscriber bug") })
+		var mu sync.Mutex
+		var got []string
+		unsub := c.Auth.OnAuthStateChange(func(e AuthChangeEvent, s *Session) {
+			mu.Lock()
+			defer mu.Unlock()
+			uid := "-"
+			if s != nil && s.User != nil {
+				uid = s.User.ID
+			}
+			got = append(got, string(e)+":"+uid)
+		})
+
+		ctx := context.Background()
+		signIn(t, c, f.session("user-1"))
+		_, err := c.Auth.RefreshSession(ctx)
+		require.NoError(t, err)
+		c.Auth.sessions.updateUser(ctx, &User{ID: "user-1", Email: "new@example.com"})
+		require.NoError(t, c.Auth.SignOut(ctx, SignOutLocal))
+		synctest.Wait()
+		mu.Lock()
+		assert.Equal(t, []string{"INITIAL_SESSION:user-0", "SIGNED_IN:user-1", "TOKEN_REFRESHED:user-1",
+			"USER_UPDATED:user-1", "SIGNED_OUT:-"}, got)
+		mu.Unlock()
+
+		unsub()
+		signIn(t, c, f.session("user-2"))
+		synctest.Wait()
+		mu.Lock()
+		assert.Len(t, got, 5, "no event after unsubscribing")
+		mu.Unlock()
+		unsubPanic()
+		unsubSlow()
+		close(release) // the blocked subscriber returns and its goroutine ends
+	})
+}
+
+// TestSessionClockSkewFromServerDate: a client clock running two hours
+// ahead makes every token look expired; the server's Date header corrects
+// it after the first refresh, instead of a refresh per request.
+func TestSessionClockSkewFromServerDate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.serverDate = true
+		f.serverDateOffset = -2 * time.Hour
+		f.expAt = func(int) int64 { return time.Now().Add(-2*time.Hour + time.Hour).Unix() }
+		c := newFakeClient(t, f)
+		signIn(t, c, f.session("user-1"))
+		for range 10 {
+			_, err := c.Auth.Session(context.Background())
+			require.NoError(t, err)
+		}
+		assert.EqualValues(t, 1, f.refreshes.Load())
+		assert.InDelta(t, float64(-2*time.Hour), float64(c.Auth.sessions.shared.skew.Load()), float64(time.Second))
+	})
+}
+
+// TestSessionClockLeeway: WithClockLeeway adds to the margin, for a clock
+// running behind the server's.
+func TestSessionClockLeeway(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.lifetime = 100 * time.Second
+		c := newFakeClient(t, f, WithRefreshMargin(0), WithClockLeeway(30*time.Second))
+		signIn(t, c, f.session("user-1"))
+		time.Sleep(60 * time.Second)
+		require.NoError(t, query(context.Background(), c))
+		assert.EqualValues(t, 0, f.refreshes.Load(), "40 s left")
+		time.Sleep(15 * time.Second)
+		require.NoError(t, query(context.Background(), c))
+		assert.EqualValues(t, 1, f.refreshes.Load(), "25 s left, under the 30 s leeway")
+	})
+}
+
+// TestSessionShortLivedTokensNoStorm: tokens living less than twice the
+// margin are refreshed at half their life, not on every read.
+func TestSessionShortLivedTokensNoStorm(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.lifetime = 60 * time.Second // shorter than the 90 s margin
+		c := newFakeClient(t, f)
+		signIn(t, c, f.session("user-1"))
+		for range 100 {
+			require.NoError(t, query(context.Background(), c))
+			time.Sleep(time.Second)
+		}
+		assert.EqualValues(t, 3, f.refreshes.Load(), "one refresh per 30 s over 100 s")
+	})
+}
+
+// TestSessionWaiterCancelDoesNotCancelRefresh: a waiter giving up leaves
+// the refresh running; its result is kept.
+func TestSessionWaiterCancelDoesNotCancelRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.tokenDelay = time.Second
+		c := newFakeClient(t, f)
+		old := f.expiredSession("user-1")
+		signIn(t, c, old)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		err := query(ctx, c)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		synctest.Wait()
+		time.Sleep(time.Second)
+		s, err := c.Auth.Session(context.Background())
+		require.NoError(t, err)
+		assert.NotEqual(t, old.RefreshToken, s.RefreshToken)
+		assert.EqualValues(t, 1, f.refreshes.Load())
+	})
+}
+
+// BenchmarkAccessTokenRead is the per-request hot path: a lock-free read
+// of a valid session.
+func BenchmarkAccessTokenRead(b *testing.B) {
+	f := newFakeSupabase(b)
+	c := newFakeClient(b, f)
+	signIn(b, c, f.session("user-1"))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.tokens.accessToken(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDerivedClient is the cost of a per-user client.
+func BenchmarkDerivedClient(b *testing.B) {
+	f := newFakeSupabase(b)
+	c := newFakeClient(b, f)
+	tok := f.session("user-1").AccessToken
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.WithAccessToken(tok)
+	}
+}
+
+// observingStore checks, on every Save, that the session being saved is not
+// visible to readers yet.
+type observingStore struct {
+	MemoryStore
+	c      *Client
+	saves  atomic.Int64
+	early  atomic.Int64
+	failOn atomic.Bool
+}
+
+func (o *observingStore) Save(ctx context.Context, s *Session) error {
+	o.saves.Add(1)
+	if o.c != nil && o.c.Auth.sessions.cur.Load() == s {
+		o.early.Add(1)
+	}
+	if o.failOn.Load() {
+		return errors.New("disk full")
+	}
+	return o.MemoryStore.Save(ctx, s)
+}
+
+// TestSessionSavedBeforeVisible: a rotated session reaches the store before
+// any reader can use it; a failing store never loses the rotated token.
+func TestSessionSavedBeforeVisible(t *testing.T) {
+	f := newFakeSupabase(t)
+	store := &observingStore{}
+	c := newFakeClient(t, f, WithSessionStore(store))
+	store.c = c
+	signIn(t, c, f.expiredSession("user-1"))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() { assert.NoError(t, query(context.Background(), c)) })
+	}
+	wg.Wait()
+	assert.EqualValues(t, 2, store.saves.Load(), "sign-in and one refresh")
+	assert.EqualValues(t, 0, store.early.Load(), "saved before it was visible")
+
+	store.failOn.Store(true)
+	before, _ := c.Auth.Session(context.Background())
+	s, err := c.Auth.RefreshSession(context.Background())
+	require.NoError(t, err, "the server rotated the token: the session is kept")
+	assert.NotEqual(t, before.RefreshToken, s.RefreshToken)
+	cur, _ := c.Auth.Session(context.Background())
+	assert.Same(t, s, cur)
+}
+
+// TestRefreshAfter401WithDeadRefreshTokenSignsOut: a token the server
+// rejects although its expiry says valid, and a refresh token it refuses:
+// the session is dead, so it is removed (SIGNED_OUT) and the 401 returned.
+func TestRefreshAfter401WithDeadRefreshTokenSignsOut(t *testing.T) {
+	f := newFakeSupabase(t)
+	f.fail(fakeFault{status: 400, code: "session_not_found"})
+	c := newFakeClient(t, f)
+	old := f.session("user-1")
+	f.reject(old.AccessToken)
+	signIn(t, c, old)
+	events, unsub := watchEvents(c)
+	defer unsub()
+	err := query(context.Background(), c)
+	assert.ErrorIs(t, err, ErrJWTExpired)
+	assert.EqualValues(t, 1, f.refreshes.Load())
+	_, err = c.Auth.Session(context.Background())
+	assert.ErrorIs(t, err, ErrSessionMissing)
+	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+}
+
+// TestRefreshAfter401Retryable: the token was rejected and the refresh
+// meets a network failure: the session is kept, the error returned, and the
+// rejected token is not sent again while the endpoint is down.
+func TestRefreshAfter401Retryable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		for range 8 {
+			f.fail(fakeFault{netErr: true})
+		}
+		c := newFakeClient(t, f)
+		old := f.session("user-1")
+		f.reject(old.AccessToken)
+		signIn(t, c, old)
+		assert.ErrorIs(t, query(context.Background(), c), ErrJWTExpired)
+		assert.Error(t, query(context.Background(), c))
+		assert.Len(t, f.restBearers(), 1, "the rejected token is not sent again")
+		s, err := c.Auth.sessions.current(context.Background())
+		require.NoError(t, err)
+		assert.Same(t, old, s, "the session is kept")
+		time.Sleep(time.Minute) // cooldown over, endpoint back
+		require.NoError(t, query(context.Background(), c))
+		b := f.restBearers()
+		assert.NotEqual(t, old.AccessToken, b[len(b)-1])
+	})
+}
+
+// TestDerivedAccessTokenClientNeverRefreshes: a WithAccessToken client sends
+// its token as given, and a 401 is returned as is.
+func TestDerivedAccessTokenClientNeverRefreshes(t *testing.T) {
+	f := newFakeSupabase(t)
+	c := newFakeClient(t, f)
+	s := f.session("user-1")
+	uc := c.WithAccessToken(s.AccessToken)
+	require.NoError(t, query(context.Background(), uc))
+	f.reject(s.AccessToken)
+	assert.ErrorIs(t, query(context.Background(), uc), ErrJWTExpired)
+	exp := f.expiredSession("user-2")
+	assert.ErrorIs(t, query(context.Background(), c.WithAccessToken(exp.AccessToken)), ErrJWTExpired)
+	assert.Zero(t, f.refreshes.Load())
+	assert.Len(t, f.restBearers(), 3)
+}

@@ -1,0 +1,254 @@
+package supabase
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMemoryStore(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemoryStore()
+	s, err := m.Load(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, s)
+	want := &Session{AccessToken: "a", RefreshToken: "r"}
+	require.NoError(t, m.Save(ctx, want))
+	s, _ = m.Load(ctx)
+	assert.Same(t, want, s)
+	require.NoError(t, m.Delete(ctx))
+	s, _ = m.Load(ctx)
+	assert.Nil(t, s)
+}
+
+func TestFileStoreRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "nested", "dir")
+	path := filepath.Join(dir, "session.json")
+	fs, err := NewFileStore(path)
+	require.NoError(t, err)
+	assert.Equal(t, path, fs.Path())
+
+	s, err := fs.Load(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, s, "no file: no session")
+
+	want := &Session{AccessToken: "a1", RefreshToken: "r1", ExpiresAt: 1700000000, TokenType: "bearer",
+		User: &User{ID: "u1"}}
+	require.NoError(t, fs.Save(ctx, want))
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "session file mode")
+		di, err := os.Stat(dir)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o700), di.Mode().Perm(), "directory mode")
+	}
+
+	got, err := fs.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, want.AccessToken, got.AccessToken)
+	assert.Equal(t, want.RefreshToken, got.RefreshToken)
+	assert.Equal(t, want.ExpiresAt, got.ExpiresAt)
+	assert.Equal(t, "u1", got.User.ID)
+
+	require.NoError(t, fs.Save(ctx, &Session{AccessToken: "a2", RefreshToken: "r2"}))
+	got, _ = fs.Load(ctx)
+	assert.Equal(t, "r2", got.RefreshToken)
+	entries, _ := os.ReadDir(dir)
+	assert.Len(t, entries, 1, "no temporary file left behind")
+
+	require.NoError(t, fs.Delete(ctx))
+	require.NoError(t, fs.Delete(ctx), "deleting twice is fine")
+	got, err = fs.Load(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, got)
+
+	_, err = NewFileStore("")
+	assert.Error(t, err)
+	require.NoError(t, os.WriteFile(path, []byte("not json"), 0o600))
+	_, err = fs.Load(ctx)
+	assert.Error(t, err)
+}
+
+// TestFileStoreLockIsExclusive: two stores on one path (as two processes
+// would have) exclude each other; a wait ends with its ctx.
+func TestFileStoreLockIsExclusive(t *testing.T) {
+	if !fileLocking {
+		t.Skip("no cross-process file locking on " + runtime.GOOS)
+	}
+	path := filepath.Join(t.TempDir(), "session.json")
+	a, _ := NewFileStore(path)
+	b, _ := NewFileStore(path)
+	unlockA, err := a.Lock(context.Background())
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = b.Lock(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+	got := make(chan func(), 1)
+	go func() {
+		unlock, err := b.Lock(context.Background())
+		assert.NoError(t, err)
+		got <- unlock
+	}()
+	select {
+	case <-got:
+		t.Fatal("b locked while a holds the lock")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlockA()
+	select {
+	case unlock := <-got:
+		unlock()
+	case <-time.After(5 * time.Second):
+		t.Fatal("b never got the lock")
+	}
+}
+
+// TestStoreLoadedSessionIsRefreshed: a session found in the file at
+// start-up is refreshed before use and the rotated one written back.
+func TestStoreLoadedSessionIsRefreshed(t *testing.T) {
+	f := newFakeSupabase(t)
+	fs, err := NewFileStore(filepath.Join(t.TempDir(), "session.json"))
+	require.NoError(t, err)
+	old := f.expiredSession("user-1")
+	require.NoError(t, fs.Save(context.Background(), old))
+
+	c := newFakeClient(t, f, WithSessionStore(fs))
+	events, unsub := watchEvents(c)
+	defer unsub()
+	require.NoError(t, query(context.Background(), c))
+	assert.EqualValues(t, 1, f.refreshes.Load())
+	stored, err := fs.Load(context.Background())
+	require.NoError(t, err)
+	assert.NotEqual(t, old.RefreshToken, stored.RefreshToken)
+	assert.Equal(t, []string{stored.AccessToken}, f.restBearers())
+	got := events.wait(t, 2)
+	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed}, got)
+}
+
+// TestStoreSharedFileAdoptsRotatedToken: two clients sharing one session
+// file (two processes) never send a refresh token the other already used.
+func TestStoreSharedFileAdoptsRotatedToken(t *testing.T) {
+	if !fileLocking {
+		t.Skip("no cross-process file locking on " + runtime.GOOS)
+	}
+	f := newFakeSupabase(t)
+	f.tokenDelay = 20 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "session.json")
+	fa, _ := NewFileStore(path)
+	fb, _ := NewFileStore(path)
+	require.NoError(t, fa.Save(context.Background(), f.expiredSession("user-1")))
+	a := newFakeClient(t, f, WithSessionStore(fa))
+	b := newFakeClient(t, f, WithSessionStore(fb))
+	// Both load the same (expired) session.
+	_, err := a.Auth.sessions.current(context.Background())
+	require.NoError(t, err)
+	_, err = b.Auth.sessions.current(context.Background())
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() { assert.NoError(t, query(context.Background(), a)) })
+		wg.Go(func() { assert.NoError(t, query(context.Background(), b)) })
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, f.refreshes.Load(), "one refresh for both")
+	assert.EqualValues(t, 0, f.reused.Load())
+	sa, _ := a.Auth.Session(context.Background())
+	sb, _ := b.Auth.Session(context.Background())
+	assert.Equal(t, sa.RefreshToken, sb.RefreshToken)
+
+	// a rotates again (forced); b's next refresh takes a's token from the file.
+	_, err = a.Auth.RefreshSession(context.Background())
+	require.NoError(t, err)
+	_, err = b.Auth.RefreshSession(context.Background())
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, f.refreshes.Load(), "b adopted a's fresh session instead of refreshing")
+	assert.EqualValues(t, 0, f.reused.Load())
+	sa, _ = a.Auth.Session(context.Background())
+	sb, _ = b.Auth.Session(context.Background())
+	assert.Equal(t, sa.AccessToken, sb.AccessToken)
+}
+
+// TestStoreSharedFileAcrossProcesses runs real processes that share one
+// session file and refresh concurrently: no refresh token is ever sent after
+// it was exchanged, and the file ends with the live token.
+func TestStoreSharedFileAcrossProcesses(t *testing.T) {
+	if !fileLocking {
+		t.Skip("no cross-process file locking on " + runtime.GOOS)
+	}
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := newFakeSupabase(t)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "session.json")
+	fs, _ := NewFileStore(path)
+	require.NoError(t, fs.Save(context.Background(), f.session("user-1")))
+
+	const procs, rounds = 3, 15
+	var wg sync.WaitGroup
+	for i := range procs {
+		wg.Go(func() {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestStoreHelperProcess$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "SUPABASE_STORE_HELPER=1", "SUPABASE_STORE_URL="+srv.URL,
+				"SUPABASE_STORE_PATH="+path, fmt.Sprintf("SUPABASE_STORE_ROUNDS=%d", rounds))
+			out, err := cmd.CombinedOutput()
+			assert.NoError(t, err, "process %d: %s", i, out)
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 0, f.reused.Load(), "refresh tokens sent after they were exchanged")
+	assert.Positive(t, f.refreshes.Load())
+	assert.LessOrEqual(t, f.refreshes.Load(), int64(procs*rounds))
+	final, err := fs.Load(context.Background())
+	require.NoError(t, err)
+	f.mu.Lock()
+	live := f.issued[final.RefreshToken]
+	f.mu.Unlock()
+	assert.True(t, live, "the file holds the live refresh token")
+	srv.CloseClientConnections()
+	t.Logf("%d processes × %d forced refreshes: %d refresh requests", procs, rounds, f.refreshes.Load())
+}
+
+// TestStoreHelperProcess is the child of TestStoreSharedFileAcrossProcesses.
+func TestStoreHelperProcess(t *testing.T) {
+	if os.Getenv("SUPABASE_STORE_HELPER") != "1" {
+		t.Skip("helper process")
+	}
+	fs, err := NewFileStore(os.Getenv("SUPABASE_STORE_PATH"))
+	require.NoError(t, err)
+	c, err := NewClient(os.Getenv("SUPABASE_STORE_URL"), fakeKey, WithSessionStore(fs))
+	require.NoError(t, err)
+	var rounds int
+	_, _ = fmt.Sscan(os.Getenv("SUPABASE_STORE_ROUNDS"), &rounds)
+	for range rounds {
+		_, err := c.Auth.RefreshSession(context.Background())
+		require.NoError(t, err)
+		// Writes are atomic: the file always holds a whole session.
+		raw, err := os.ReadFile(fs.Path())
+		require.NoError(t, err)
+		var stored Session
+		require.NoError(t, json.Unmarshal(raw, &stored))
+		require.NotEmpty(t, stored.RefreshToken)
+	}
+	c.core.httpClient.CloseIdleConnections()
+}
