@@ -1,0 +1,282 @@
+// Package localstack is a small Supabase-compatible server over a real
+// PostgreSQL database: Supabase Auth's wire format under /auth/v1 and a
+// PostgREST-compatible data API under /rest/v1.
+//
+// Every data request runs in one transaction that switches to the role named
+// in the caller's JWT and publishes the JWT claims to request.jwt.claims, so
+// auth.uid(), auth.role(), auth.jwt() and real row level security policies
+// behave as they do on Supabase.
+//
+// It is a test fixture and a demo server, not a product. Its defaults mirror
+// the Supabase CLI's `supabase start` (API at 127.0.0.1:54321, the CLI's JWT
+// secret and demo keys), so programs written against it run unchanged against
+// a real local Supabase.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Defaults mirror the Supabase CLI's local development stack.
+const (
+	// DefaultDatabaseURL is the PostgreSQL server used when DATABASE_URL is unset.
+	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	// DefaultAddr is the address `supabase start` serves its API on.
+	DefaultAddr = "127.0.0.1:54321"
+	// DefaultJWTSecret is the Supabase CLI's JWT secret.
+	DefaultJWTSecret = "super-secret-jwt-token-with-at-least-32-characters-long"
+	// DefaultAnonKey is the Supabase CLI's demo anon key, signed with DefaultJWTSecret.
+	DefaultAnonKey = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0"
+	// DefaultServiceRoleKey is the Supabase CLI's demo service_role key, signed with DefaultJWTSecret.
+	DefaultServiceRoleKey = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU"
+
+	// demoKeyExpiry is the exp claim of the CLI's demo keys.
+	demoKeyExpiry = 1983812996
+)
+
+// Config configures a Server. The zero value of every field means its default.
+type Config struct {
+	// DatabaseURL is a PostgreSQL connection string for a superuser.
+	// Default DefaultDatabaseURL.
+	DatabaseURL string
+	// JWTSecret signs and verifies HS256 tokens. Default DefaultJWTSecret.
+	JWTSecret string
+	// AnonKey and ServiceRoleKey are the project API keys. By default they
+	// are derived from JWTSecret the way the CLI makes its demo keys, which
+	// gives exactly DefaultAnonKey and DefaultServiceRoleKey for the default secret.
+	AnonKey        string
+	ServiceRoleKey string
+	// Issuer is the iss claim of access tokens. Default
+	// "http://127.0.0.1:54321/auth/v1".
+	Issuer string
+	// AccessTokenTTL is the lifetime of access tokens. Default one hour.
+	AccessTokenTTL time.Duration
+	// RefreshReuseInterval is how long a rotated refresh token may still be
+	// presented (answered with the session's active token). Default 10s;
+	// negative means no reuse at all.
+	RefreshReuseInterval time.Duration
+	// RequireEmailConfirmation turns off auto-confirmation: sign-up then
+	// returns the user without a session and password sign-in is refused
+	// until the email is confirmed.
+	RequireEmailConfirmation bool
+	// AllowAnonymousSignIns enables POST /auth/v1/signup without credentials.
+	AllowAnonymousSignIns bool
+	// PasswordMinLength is the shortest accepted password. Default 6.
+	PasswordMinLength int
+	// BcryptCost is the cost of password hashes. Default bcrypt.DefaultCost;
+	// tests use bcrypt.MinCost.
+	BcryptCost int
+	// Schemas are the schemas exposed under /rest/v1; the first is the
+	// default. Default "public", "graphql_public".
+	Schemas []string
+	// MaxConns caps the connection pool. Default 10.
+	MaxConns int32
+	// Logger receives unexpected server errors. Default: discarded.
+	Logger *slog.Logger
+}
+
+// ConfigFromEnv returns a Config read from the environment variables a
+// Supabase Auth server understands, where they apply: DATABASE_URL,
+// GOTRUE_JWT_SECRET, GOTRUE_JWT_EXP (seconds),
+// GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL (seconds),
+// GOTRUE_MAILER_AUTOCONFIRM, GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED,
+// GOTRUE_PASSWORD_MIN_LENGTH and API_EXTERNAL_URL.
+func ConfigFromEnv() (Config, error) {
+	var c Config
+	c.DatabaseURL = os.Getenv("DATABASE_URL")
+	c.JWTSecret = os.Getenv("GOTRUE_JWT_SECRET")
+	if v := os.Getenv("API_EXTERNAL_URL"); v != "" {
+		c.Issuer = strings.TrimRight(v, "/") + "/auth/v1"
+	}
+	seconds := func(name string) (time.Duration, bool, error) {
+		v := os.Getenv(name)
+		if v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, false, fmt.Errorf("localstack: %s=%q: want a number of seconds", name, v)
+		}
+		return time.Duration(n) * time.Second, true, nil
+	}
+	d, ok, err := seconds("GOTRUE_JWT_EXP")
+	if err != nil {
+		return c, err
+	}
+	if ok {
+		c.AccessTokenTTL = d
+	}
+	d, ok, err = seconds("GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL")
+	if err != nil {
+		return c, err
+	}
+	if ok {
+		c.RefreshReuseInterval = d
+		if d == 0 {
+			c.RefreshReuseInterval = -1
+		}
+	}
+	boolean := func(name string) (bool, bool, error) {
+		v := os.Getenv(name)
+		if v == "" {
+			return false, false, nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, false, fmt.Errorf("localstack: %s=%q: want true or false", name, v)
+		}
+		return b, true, nil
+	}
+	b, ok, err := boolean("GOTRUE_MAILER_AUTOCONFIRM")
+	if err != nil {
+		return c, err
+	}
+	c.RequireEmailConfirmation = ok && !b
+	if b, _, err = boolean("GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED"); err != nil {
+		return c, err
+	}
+	c.AllowAnonymousSignIns = b
+	if v := os.Getenv("GOTRUE_PASSWORD_MIN_LENGTH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("localstack: GOTRUE_PASSWORD_MIN_LENGTH=%q: want a positive number", v)
+		}
+		c.PasswordMinLength = n
+	}
+	return c, nil
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = DefaultDatabaseURL
+	}
+	if c.JWTSecret == "" {
+		c.JWTSecret = DefaultJWTSecret
+	}
+	if len(c.JWTSecret) < 32 {
+		return c, errors.New("localstack: JWT secret must be at least 32 characters")
+	}
+	if c.AnonKey == "" {
+		c.AnonKey = demoKey(c.JWTSecret, "anon")
+	}
+	if c.ServiceRoleKey == "" {
+		c.ServiceRoleKey = demoKey(c.JWTSecret, "service_role")
+	}
+	if c.Issuer == "" {
+		c.Issuer = "http://" + DefaultAddr + "/auth/v1"
+	}
+	if c.AccessTokenTTL == 0 {
+		c.AccessTokenTTL = time.Hour
+	}
+	if c.AccessTokenTTL < time.Second {
+		return c, errors.New("localstack: AccessTokenTTL must be at least one second")
+	}
+	switch {
+	case c.RefreshReuseInterval == 0:
+		c.RefreshReuseInterval = 10 * time.Second
+	case c.RefreshReuseInterval < 0:
+		c.RefreshReuseInterval = 0
+	}
+	if c.PasswordMinLength == 0 {
+		c.PasswordMinLength = 6
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = bcrypt.DefaultCost
+	}
+	if len(c.Schemas) == 0 {
+		c.Schemas = []string{"public", "graphql_public"}
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 10
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Server is a running stack: a connection pool and the HTTP handler that
+// serves /auth/v1 and /rest/v1 from it. It is safe for concurrent use.
+type Server struct {
+	cfg  Config
+	pool *pgxpool.Pool
+	mux  *http.ServeMux
+}
+
+// New connects to cfg.DatabaseURL, applies the stack's schema (roles, the
+// auth schema and its functions, default grants) and returns a Server.
+// Applying the schema is idempotent and safe to run concurrently from
+// several processes against one cluster.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("localstack: parse database URL: %w", err)
+	}
+	pcfg.MaxConns = cfg.MaxConns
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("localstack: connect: %w", err)
+	}
+	if err := applySchema(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, pool: pool, mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler serving the API.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Pool returns the server's connection pool, for tests that look at the
+// database directly. Queries on it run as the DATABASE_URL user.
+func (s *Server) Pool() *pgxpool.Pool { return s.pool }
+
+// AnonKey returns the project's anon API key.
+func (s *Server) AnonKey() string { return s.cfg.AnonKey }
+
+// ServiceRoleKey returns the project's service_role API key.
+func (s *Server) ServiceRoleKey() string { return s.cfg.ServiceRoleKey }
+
+// JWTSecret returns the secret the server signs and verifies tokens with.
+func (s *Server) JWTSecret() string { return s.cfg.JWTSecret }
+
+// Close closes the connection pool. Stop serving requests first.
+func (s *Server) Close() { s.pool.Close() }
+
+func (s *Server) routes() {
+	a := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.gateway(h)) }
+	a("GET /auth/v1/health", s.health)
+	a("GET /auth/v1/settings", s.settings)
+	a("GET /auth/v1/.well-known/jwks.json", s.jwks)
+	a("POST /auth/v1/signup", s.signup)
+	a("POST /auth/v1/token", s.token)
+	a("GET /auth/v1/user", s.getUser)
+	a("PUT /auth/v1/user", s.updateUser)
+	a("POST /auth/v1/logout", s.logout)
+	a("GET /auth/v1/admin/users", s.adminListUsers)
+	a("POST /auth/v1/admin/users", s.adminCreateUser)
+	a("GET /auth/v1/admin/users/{id}", s.adminGetUser)
+	a("PUT /auth/v1/admin/users/{id}", s.adminUpdateUser)
+	a("DELETE /auth/v1/admin/users/{id}", s.adminDeleteUser)
+	a("/auth/v1/", s.authNotFound)
+	a("/rest/v1/rpc/{fn}", s.rpc)
+	a("/rest/v1/{table}", s.table)
+	a("/rest/v1/", s.restRoot)
+}

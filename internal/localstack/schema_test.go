@@ -1,0 +1,51 @@
+package localstack_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/supabase-go/supabase/internal/localstack"
+	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
+)
+
+// Setting up the same database from several processes at once, and again
+// over an existing schema, must work: roles are cluster-wide and tests run
+// in parallel.
+func TestSchemaSetupIsIdempotentAndConcurrent(t *testing.T) {
+	t.Parallel()
+	st := localstacktest.New(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			srv, err := localstack.New(ctx, localstack.Config{DatabaseURL: st.DatabaseURL, MaxConns: 2})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer srv.Close()
+			errs <- srv.ApplyDemoSchema(ctx)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	var bypass, member bool
+	err := st.Server.Pool().QueryRow(ctx, `SELECT rolbypassrls, pg_has_role('authenticator', 'authenticated', 'MEMBER')
+		FROM pg_roles WHERE rolname = 'service_role'`).Scan(&bypass, &member)
+	if err != nil || !bypass || !member {
+		t.Errorf("roles: bypassrls=%v member=%v err=%v", bypass, member, err)
+	}
+	var policies int
+	if err := st.Server.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_policies WHERE tablename = 'todos'`).Scan(&policies); err != nil || policies != 4 {
+		t.Errorf("todos policies = %d, %v", policies, err)
+	}
+}
