@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -70,15 +69,12 @@ func TestVerifierHS256(t *testing.T) {
 
 func jwkFor(t *testing.T, kid string, pub *ecdsa.PublicKey) map[string]any {
 	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	raw, err := pub.Bytes() // 0x04 || X || Y
 	require.NoError(t, err)
-	_ = der
-	b64 := func(n *big.Int) string {
-		buf := make([]byte, 32)
-		return base64.RawURLEncoding.EncodeToString(n.FillBytes(buf))
-	}
+	require.Len(t, raw, 65)
+	b64 := base64.RawURLEncoding.EncodeToString
 	return map[string]any{"kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig",
-		"x": b64(pub.X), "y": b64(pub.Y)}
+		"x": b64(raw[1:33]), "y": b64(raw[33:65])}
 }
 
 func TestVerifierJWKS(t *testing.T) {
