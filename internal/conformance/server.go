@@ -31,7 +31,6 @@ type Server struct {
 	step  int
 	reqs  []Request
 	errs  []string
-	onReq func(Request)
 }
 
 // NewServer starts a server for c. Call Close when done.
