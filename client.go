@@ -169,7 +169,14 @@ func WithRetryPolicy(p RetryPolicy) Option {
 }
 
 func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	// http.DefaultTransport may have been replaced (httpmock.Activate does
+	// so); never assume its type.
+	t := &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
+		TLSHandshakeTimeout: 10 * time.Second, IdleConnTimeout: 90 * time.Second,
+		ExpectContinueTimeout: time.Second}
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = dt.Clone()
+	}
 	t.MaxIdleConnsPerHost = 64
 	t.MaxIdleConns = 256
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
