@@ -428,6 +428,10 @@ func (q Query) Or(filters string, opts ...FilterOption) Query {
 	if strings.TrimSpace(filters) == "" {
 		return q.fail("Or: empty filter list")
 	}
+	if _, rest, bad := strings.Cut(filters, orValueInvalid); bad {
+		reason, _, _ := strings.Cut(rest, orValueInvalid)
+		return q.fail("Or: a value given to OrValue cannot be encoded: %s", reason)
+	}
 	var r refOptions
 	for _, opt := range opts {
 		if opt != nil {
@@ -442,22 +446,25 @@ func (q Query) Or(filters string, opts ...FilterOption) Query {
 //
 //	q.Or("name.eq." + supabase.OrValue(name) + ",nick.eq." + supabase.OrValue(name))
 //
-// It panics on values that cannot be encoded (channels, functions), like
-// fmt.Sprint would print them uselessly.
+// A value that cannot be encoded (a channel, a function) yields a marker
+// that makes Or fail with ErrInvalidQuery before any I/O.
 func OrValue(v any) string {
+	var s string
+	var err error
 	if pgrest.IsList(v) {
-		s, err := pgrest.List(v)
-		if err != nil {
-			panic("supabase.OrValue: " + err.Error())
-		}
-		return s
+		s, err = pgrest.List(v)
+	} else if s, err = pgrest.Text(v); err == nil {
+		s = pgrest.QuoteListElement(s)
 	}
-	s, err := pgrest.Text(v)
 	if err != nil {
-		panic("supabase.OrValue: " + err.Error())
+		// NUL cannot occur in a Postgres text value, so it safely marks
+		// the failure for Or to report.
+		return orValueInvalid + err.Error() + orValueInvalid
 	}
-	return pgrest.QuoteListElement(s)
+	return s
 }
+
+const orValueInvalid = "\x00"
 
 // marshalJSON encodes v as compact JSON without HTML escaping.
 func marshalJSON(v any) ([]byte, error) {

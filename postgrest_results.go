@@ -1,11 +1,12 @@
 package supabase
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"strconv"
@@ -61,32 +62,34 @@ func (q Query) Execute(ctx context.Context) (*Response, error) {
 
 // do sends the query and reads the whole response.
 func (q Query) do(ctx context.Context) (*Response, error) {
-	req, err := q.build()
-	if err != nil {
-		return nil, err
-	}
-	res, err := q.c.core.send(ctx, q.c.tokens, req)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && emptyNotFound(e) {
-			// supabase-js reports a 404 with an empty body as 204 No Content
-			// (postgrest-js issue 295).
-			return &Response{Status: http.StatusNoContent, Header: http.Header{}, Body: nil}, nil
-		}
-		return nil, err
-	}
-	r := &Response{Body: res.body, Status: res.status, Header: res.header}
-	if q.count != "" {
-		r.Count = parseContentRange(res.header.Get("Content-Range"))
-	}
-	return r, nil
+	r, _, err := q.send(ctx, false)
+	return r, err
 }
 
-// emptyNotFound reports whether e is a PostgREST 404 whose body was empty.
-// The transport turns an empty error body into the status text.
-func emptyNotFound(e *Error) bool {
-	return e.Service == ServiceREST && e.Status == http.StatusNotFound && e.Code == "" &&
-		e.Details == "" && e.Hint == "" && e.Message == http.StatusText(http.StatusNotFound)
+// send sends the query; with stream the 2xx body is returned unread (the
+// caller closes it) instead of in Response.Body.
+func (q Query) send(ctx context.Context, stream bool) (*Response, io.ReadCloser, error) {
+	req, err := q.build()
+	if err != nil {
+		return nil, nil, err
+	}
+	// As postgrest-js does (its issue 295): a 404 with an empty body is 204
+	// No Content, one with a JSON array body an empty 200.
+	req.pgrst404 = true
+	req.stream = stream
+	res, err := q.c.core.send(ctx, q.c.tokens, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	header := res.header
+	if header == nil {
+		header = http.Header{}
+	}
+	r := &Response{Body: res.body, Status: res.status, Header: header}
+	if q.count != "" {
+		r.Count = parseContentRange(header.Get("Content-Range"))
+	}
+	return r, res.stream, nil
 }
 
 // parseContentRange reads the total from "0-9/42" or "*/42"; nil for "*"
@@ -260,31 +263,49 @@ func oneRow[T any](ctx context.Context, q Query) (*T, int, error) {
 }
 
 // Rows sends q and yields the returned rows one at a time, decoding each
-// into T as it is reached, so only one decoded row is alive at a time. The
-// response body itself is read completely before the first row. An error
-// (from the request or from decoding a row) is yielded once, last.
+// from the response body as it arrives: memory stays constant however many
+// rows there are. An error (from the request or from decoding a row) is
+// yielded once, last. Stopping the loop early closes the response.
 func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		resp, err := q.do(ctx)
+		_, body, err := q.send(ctx, true)
 		if err != nil {
 			yield(zero, err)
 			return
 		}
-		switch pgrest.Kind(resp.Body) {
-		case 0:
+		if body == nil { // 204: no rows
 			return
-		case '[':
-		default:
+		}
+		defer body.Close()
+		br := bufio.NewReader(body)
+		first, err := peekNonSpace(br)
+		if err == io.EOF {
+			return // empty body: HEAD, or a write without Select
+		}
+		if err != nil {
+			yield(zero, decodeError(err))
+			return
+		}
+		dec := json.NewDecoder(br)
+		if first != '[' {
+			// One object (Single) or null (no row).
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				yield(zero, decodeError(err))
+				return
+			}
+			if isNull(raw) {
+				return
+			}
 			var row T
-			if err := json.Unmarshal(resp.Body, &row); err != nil {
+			if err := json.Unmarshal(raw, &row); err != nil {
 				yield(zero, decodeError(err))
 				return
 			}
 			yield(row, nil)
 			return
 		}
-		dec := json.NewDecoder(bytes.NewReader(resp.Body))
 		if _, err := dec.Token(); err != nil {
 			yield(zero, decodeError(err))
 			return
@@ -299,5 +320,23 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 				return
 			}
 		}
+		if _, err := dec.Token(); err != nil {
+			yield(zero, decodeError(err))
+		}
+	}
+}
+
+// peekNonSpace returns the first non-whitespace byte without consuming it.
+func peekNonSpace(br *bufio.Reader) (byte, error) {
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return b, br.UnreadByte()
 	}
 }

@@ -1000,8 +1000,10 @@ func TestOrValue(t *testing.T) {
 	assert.Equal(t, "3", OrValue(3))
 	assert.Equal(t, `"3.5"`, OrValue(3.5))
 	assert.Equal(t, `(1,"a b")`, OrValue([]any{1, "a b"}))
-	assert.Panics(t, func() { OrValue(make(chan int)) })
-	assert.Panics(t, func() { OrValue([]any{func() {}}) })
+	for _, bad := range []any{make(chan int), []any{func() {}}} {
+		q := (&Client{}).From("t").Or("a.eq." + OrValue(bad) + ",b.eq.1")
+		assert.ErrorIs(t, q.Err(), ErrInvalidQuery)
+	}
 }
 
 func TestRowsShapes(t *testing.T) {

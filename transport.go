@@ -3,6 +3,7 @@ package supabase
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -47,13 +48,22 @@ type apiRequest struct {
 	bearer string
 	// retry allows retries on network errors, 503 and 520.
 	retry bool
+	// pgrst404 applies postgrest-js's reading of a 404: with an empty body
+	// it is 204 No Content, with a JSON array body it is 200 (an empty
+	// result).
+	pgrst404 bool
+	// stream leaves a 2xx body unread in apiResponse.stream (the caller
+	// closes it) instead of reading it into body.
+	stream bool
 }
 
-// apiResponse is a fully read 2xx (or, with errors decoded, any) response.
+// apiResponse is a 2xx response, read into body, or left in stream for
+// requests that asked for it.
 type apiResponse struct {
 	status int
 	header http.Header
 	body   []byte
+	stream io.ReadCloser
 }
 
 // sanitizeURL drops the query string, which may hold user data.
@@ -108,6 +118,15 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 		}
 		if resp.status >= 200 && resp.status < 300 {
 			return resp, nil
+		}
+		if r.pgrst404 && resp.status == http.StatusNotFound {
+			switch b := bytes.TrimSpace(resp.body); {
+			case len(b) == 0:
+				return &apiResponse{status: http.StatusNoContent, header: resp.header}, nil
+			case b[0] == '[' && json.Valid(b):
+				resp.status = http.StatusOK
+				return co.restream(r, resp), nil
+			}
 		}
 		e := co.decodeError(r, resp)
 		if (resp.status == http.StatusServiceUnavailable || resp.status == 520) && r.retry && retries < co.retry.MaxRetries {
@@ -211,20 +230,34 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		}
 		return nil, err
 	}
+	co.logger.LogAttrs(ctx, slog.LevelDebug, "supabase request",
+		slog.String("method", r.method), slog.String("url", sanitizeURL(r.url)),
+		slog.Int("status", res.StatusCode), slog.Duration("elapsed", time.Since(start)),
+		slog.Int("retry", retryCount))
+	ok := res.StatusCode >= 200 && res.StatusCode < 300
+	if ok && r.stream {
+		return &apiResponse{status: res.StatusCode, header: res.Header, stream: res.Body}, nil
+	}
 	defer res.Body.Close()
 	var reader io.Reader = res.Body
-	if res.StatusCode < 200 || res.StatusCode >= 300 {
+	if !ok {
 		reader = io.LimitReader(res.Body, maxErrorBody)
 	}
 	data, err := io.ReadAll(reader)
 	if err != nil {
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
-	co.logger.LogAttrs(ctx, slog.LevelDebug, "supabase request",
-		slog.String("method", r.method), slog.String("url", sanitizeURL(r.url)),
-		slog.Int("status", res.StatusCode), slog.Duration("elapsed", time.Since(start)),
-		slog.Int("retry", retryCount))
 	return &apiResponse{status: res.StatusCode, header: res.Header, body: data}, nil
+}
+
+// restream hands a body that was read (an error read, later taken as
+// success) to a caller that asked for a stream.
+func (co *core) restream(r *apiRequest, resp *apiResponse) *apiResponse {
+	if r.stream {
+		resp.stream = io.NopCloser(bytes.NewReader(resp.body))
+		resp.body = nil
+	}
+	return resp
 }
 
 // backoff is the wait before retry number retry+1: BaseDelay doubled per
