@@ -1,15 +1,14 @@
 #!/bin/sh
 # demo.sh is `make demo`: it makes sure PostgreSQL is running, starts the
 # local stack (examples/devserver), runs examples/quickstart against it, and
-# stops the stack again. DEMO_ADDR changes the address (default
+# stops the stack again, and PostgreSQL too when this run started it.
+# DEMO_ADDR changes the address (default
 # 127.0.0.1:54321, where `supabase start` serves its API).
 set -eu
 
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cd "$root"
 addr="${DEMO_ADDR:-127.0.0.1:54321}"
-
-sh internal/localstack/scripts/ensure-postgres.sh
 
 tmp="$(mktemp -d)"
 pid=""
@@ -18,10 +17,16 @@ cleanup() {
 		kill -TERM "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	fi
+	if [ -s "$tmp/pg-started" ]; then
+		# shellcheck disable=SC2046
+		pg_ctlcluster $(cat "$tmp/pg-started") stop && echo "demo: stopped the PostgreSQL cluster it had started"
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+ENSURE_POSTGRES_STARTED_FILE="$tmp/pg-started" sh internal/localstack/scripts/ensure-postgres.sh
 
 # Build first, so the process started (and stopped) is the server itself.
 go build -o "$tmp/devserver" ./examples/devserver

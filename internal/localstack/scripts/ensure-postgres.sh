@@ -96,6 +96,10 @@ if [ "$status" = "online" ]; then
 else
 	log "starting cluster $ver $name"
 	pg_ctlcluster "$ver" "$name" start
+	# Tell a caller that wants to stop what it started (make demo).
+	if [ -n "${ENSURE_POSTGRES_STARTED_FILE:-}" ]; then
+		printf '%s %s\n' "$ver" "$name" >"$ENSURE_POSTGRES_STARTED_FILE"
+	fi
 fi
 
 i=0
