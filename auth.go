@@ -16,25 +16,45 @@ type AuthClient struct {
 	sessions *sessionManager
 	// disabled: the client uses WithAccessTokenFunc; Auth cannot hold a session.
 	disabled bool
+	// userOnly: a derived per-user client, which must never send the
+	// project key in place of its user's token (that key may be a
+	// service_role key, which bypasses RLS).
+	userOnly bool
 }
 
 // ErrAuthDisabled is returned by AuthClient methods on a client built with
 // WithAccessTokenFunc, whose tokens come from a third-party provider.
 var ErrAuthDisabled = errors.New("supabase: Auth is not available on a client using WithAccessTokenFunc")
 
+// unavailable reports why this AuthClient cannot be used: a client using
+// WithAccessTokenFunc, or one not made by NewClient.
+func (a *AuthClient) unavailable() error {
+	switch {
+	case a == nil || a.co == nil || a.sessions == nil:
+		return errNoClient
+	case a.disabled:
+		return ErrAuthDisabled
+	}
+	return nil
+}
+
 func newAuthClient(co *core, store SessionStore, enabled bool) *AuthClient {
 	return &AuthClient{co: co, sessions: newSessionManager(co, store), disabled: !enabled}
 }
 
 func (a *AuthClient) accessToken(ctx context.Context) (string, error) {
-	if a.disabled {
+	if a == nil || a.disabled || a.sessions == nil {
 		return "", nil
 	}
-	return a.sessions.accessToken(ctx)
+	tok, err := a.sessions.accessToken(ctx)
+	if err == nil && tok == "" && a.userOnly {
+		return "", errSessionMissing()
+	}
+	return tok, err
 }
 
 func (a *AuthClient) tokenRejected(ctx context.Context, token string) bool {
-	return !a.disabled && a.sessions.tokenRejected(ctx, token)
+	return !a.disabled && a.sessions != nil && a.sessions.tokenRejected(ctx, token)
 }
 
 // AuthOption adds optional parameters to an Auth call.
@@ -107,6 +127,9 @@ const sessionBearer = "\x00session"
 // authCall sends one Auth request. bearer "" sends the project key.
 // body nil sends no body (and no Content-Type).
 func (a *AuthClient) authCall(ctx context.Context, method, path string, query url.Values, body any, bearer string) (*apiResponse, error) {
+	if a == nil || a.co == nil {
+		return nil, errNoClient
+	}
 	var ts tokenSource
 	if bearer == sessionBearer {
 		ts, bearer = a, ""
@@ -137,8 +160,8 @@ func (a *AuthClient) authCall(ctx context.Context, method, path string, query ur
 // userToken returns the signed-in user's valid access token, or
 // ErrSessionMissing without any request.
 func (a *AuthClient) userToken(ctx context.Context) (string, error) {
-	if a.disabled {
-		return "", ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return "", err
 	}
 	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
 	if err != nil {
@@ -206,10 +229,10 @@ type SignUpParams struct {
 // SignUp creates a user. When the project auto-confirms, the user is signed
 // in and Session is set; otherwise Session is nil until they confirm.
 func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams) (*AuthResponse, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
-	if (p.Email == "") == (p.Phone == "") {
+	if (strings.TrimSpace(p.Email) == "") == (strings.TrimSpace(p.Phone) == "") {
 		return nil, invalidArg("SignUp: set exactly one of Email and Phone")
 	}
 	if p.Password == "" {
@@ -221,7 +244,7 @@ func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams) (*AuthResponse,
 	}
 	o := authOptions{captchaToken: p.CaptchaToken, redirectTo: p.EmailRedirectTo}
 	body := map[string]any{"password": p.Password, "data": data, "gotrue_meta_security": o.security()}
-	if p.Email != "" {
+	if strings.TrimSpace(p.Email) != "" {
 		body["email"] = p.Email
 		body["code_challenge"] = nil
 		body["code_challenge_method"] = nil
@@ -261,8 +284,8 @@ func (a *AuthClient) SignInWithPhonePassword(ctx context.Context, phone, passwor
 }
 
 func (a *AuthClient) signInPassword(ctx context.Context, body map[string]any, opts []AuthOption) (*Session, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	body["gotrue_meta_security"] = collectAuthOptions(opts).security()
 	resp, err := a.authCall(ctx, http.MethodPost, "/token", url.Values{"grant_type": {"password"}}, body, "")
@@ -288,8 +311,8 @@ func (a *AuthClient) signedIn(ctx context.Context, body []byte, event AuthChange
 // less than the refresh margin (90 s by default). With nobody signed in it
 // returns an error matching ErrSessionMissing.
 func (a *AuthClient) Session(ctx context.Context) (*Session, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
 	if err != nil {
@@ -304,8 +327,8 @@ func (a *AuthClient) Session(ctx context.Context) (*Session, error) {
 // RefreshSession exchanges the current refresh token for a new session now,
 // whatever the expiry. Concurrent calls share one request.
 func (a *AuthClient) RefreshSession(ctx context.Context) (*Session, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	s, err := a.sessions.current(ctx)
 	if err != nil {
@@ -318,28 +341,27 @@ func (a *AuthClient) RefreshSession(ctx context.Context) (*Session, error) {
 }
 
 // RefreshSessionWith exchanges refreshToken (from elsewhere, e.g. a cookie)
-// for a session and signs the client in with it.
+// for a session and signs the client in with it (TOKEN_REFRESHED). Like
+// every refresh, the exchange is shared: concurrent calls, the background
+// refresher and derived clients never send the same refresh token twice,
+// and a token exchanged moments ago yields the session it was exchanged
+// for instead of a second request.
 func (a *AuthClient) RefreshSessionWith(ctx context.Context, refreshToken string) (*Session, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	if refreshToken == "" {
 		return nil, errSessionMissing()
 	}
-	resp, err := a.authCall(ctx, http.MethodPost, "/token", url.Values{"grant_type": {"refresh_token"}},
-		map[string]string{"refresh_token": refreshToken}, "")
-	if err != nil {
-		return nil, err
-	}
-	return a.signedIn(ctx, resp.body, EventTokenRefreshed)
+	return a.sessions.refreshWith(ctx, refreshToken)
 }
 
 // SetSession signs the client in with tokens obtained elsewhere. An expired
 // access token is refreshed right away; a valid one is checked with GET
 // /user.
 func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken string) (*Session, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	if accessToken == "" || refreshToken == "" {
 		return nil, errSessionMissing()
@@ -380,8 +402,8 @@ func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken s
 // signed in but a global Authorization header (WithHeaders), that header's
 // user is fetched.
 func (a *AuthClient) User(ctx context.Context) (*User, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
 	if err != nil {
@@ -482,10 +504,19 @@ const (
 )
 
 // SignOut ends sessions on the server and, except for SignOutOthers, forgets
-// the local one (SIGNED_OUT). As in supabase-js, a 401, 403 or 404 (the
-// session is already gone) still signs out locally; any other failure
-// returns the error and keeps the session. Without a session it does
-// nothing.
+// the local one (SIGNED_OUT). As in supabase-js, an access token about to
+// expire is refreshed first, so the server accepts it and really ends the
+// session; a 401, 403 or 404 (the session is already gone) still signs out
+// locally; any other failure returns the error and keeps the session.
+//
+// When the refresh token is dead too (the server refused it), nothing is
+// left to end on the server: the session is forgotten locally and SignOut
+// returns nil (SignOutOthers returns the error). A refresh that failed
+// otherwise (network, 5xx) returns the error and keeps the session. A sign-in
+// that happens while SignOut runs is never undone by it. A stored session
+// that cannot be read (the store failed) is deleted from the store and the
+// error returned, since it may still be alive on the server. Without a
+// session it does nothing.
 func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 	if a.disabled {
 		return ErrAuthDisabled
@@ -497,15 +528,10 @@ func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 	default:
 		return invalidArg("SignOut: unknown scope %q", scope)
 	}
-	s, err := a.sessions.current(ctx)
-	if err != nil {
+	s, gen, err := a.sessions.forSignOut(ctx, a.co.session.refreshMargin, scope != SignOutOthers)
+	if err != nil || s == nil {
 		return err
 	}
-	if s == nil {
-		return nil
-	}
-	// Logout only needs a token the server still accepts; an expired one is
-	// answered 401, which signs out locally anyway.
 	_, err = a.authCall(ctx, http.MethodPost, "/logout", url.Values{"scope": {string(scope)}}, nil, s.AccessToken)
 	if err != nil {
 		var e *Error
@@ -514,7 +540,8 @@ func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 		}
 	}
 	if scope != SignOutOthers {
-		a.sessions.clear(ctx)
+		// Only if no sign-in or sign-out happened meanwhile (a refresh may have).
+		return a.sessions.clearGen(ctx, gen)
 	}
 	return nil
 }
@@ -522,8 +549,8 @@ func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 // ResetPasswordForEmail sends a password-reset email. Use WithRedirectTo
 // for the page the link opens.
 func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, opts ...AuthOption) error {
-	if a.disabled {
-		return ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return err
 	}
 	if strings.TrimSpace(email) == "" {
 		return invalidArg("ResetPasswordForEmail: empty email")
@@ -539,7 +566,7 @@ func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, op
 // INITIAL_SESSION, in order, on a goroutine of its own: a slow or panicking
 // fn never blocks sign-in or refresh. Call the returned func to unsubscribe.
 func (a *AuthClient) OnAuthStateChange(fn func(event AuthChangeEvent, s *Session)) (unsubscribe func()) {
-	if fn == nil {
+	if fn == nil || a == nil || a.sessions == nil {
 		return func() {}
 	}
 	return a.sessions.subscribe(fn)
@@ -549,11 +576,15 @@ func (a *AuthClient) OnAuthStateChange(fn func(event AuthChangeEvent, s *Session
 // 30 s, refreshed when less than 120 s remain) until ctx ends or
 // StopAutoRefresh is called. Calling it again restarts it.
 func (a *AuthClient) StartAutoRefresh(ctx context.Context) {
-	if a.disabled {
+	if a.unavailable() != nil {
 		return
 	}
 	a.sessions.startAuto(ctx)
 }
 
 // StopAutoRefresh stops the background refresher and waits for it to exit.
-func (a *AuthClient) StopAutoRefresh() { a.sessions.stopAuto() }
+func (a *AuthClient) StopAutoRefresh() {
+	if a != nil && a.sessions != nil {
+		a.sessions.stopAuto()
+	}
+}

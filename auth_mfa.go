@@ -271,8 +271,8 @@ type AAL struct {
 // and Next is AAL2, ask the user for a second factor. Without a session it
 // returns an AAL with empty levels and no error, as supabase-js does.
 func (m *MFAClient) AuthenticatorAssuranceLevel(ctx context.Context) (*AAL, error) {
-	if m.a.disabled {
-		return nil, ErrAuthDisabled
+	if err := m.a.unavailable(); err != nil {
+		return nil, err
 	}
 	s, err := m.a.sessions.valid(ctx, m.a.co.session.refreshMargin)
 	if err != nil {

@@ -23,8 +23,8 @@ type OAuthParams struct {
 // tokens come back in the fragment of the RedirectTo URL; the page there
 // hands them to SetSession.
 func (a *AuthClient) SignInWithOAuthURL(provider string, p OAuthParams) (string, error) {
-	if a.disabled {
-		return "", ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return "", err
 	}
 	if strings.TrimSpace(provider) == "" {
 		return "", invalidArg("SignInWithOAuthURL: empty provider")

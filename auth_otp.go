@@ -53,13 +53,13 @@ type SignInWithOTPParams struct {
 // a code by SMS or WhatsApp (POST /otp). Nobody is signed in yet: pass the
 // code to VerifyOTP. For SMS the provider's message id is in MessageID.
 func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams) (*AuthResponse, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	if (strings.TrimSpace(p.Email) == "") == (strings.TrimSpace(p.Phone) == "") {
 		return nil, invalidArg("SignInWithOTP: set exactly one of Email and Phone")
 	}
-	if p.Email != "" && p.Channel != "" {
+	if strings.TrimSpace(p.Email) != "" && p.Channel != "" {
 		return nil, invalidArg("SignInWithOTP: Channel is only valid with Phone")
 	}
 	data := p.Data
@@ -69,7 +69,7 @@ func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams) (
 	createUser := p.ShouldCreateUser == nil || *p.ShouldCreateUser
 	o := authOptions{captchaToken: p.CaptchaToken}
 	body := map[string]any{"data": data, "create_user": createUser, "gotrue_meta_security": o.security()}
-	if p.Email != "" {
+	if strings.TrimSpace(p.Email) != "" { // validated above: exactly one is set
 		body["email"] = p.Email
 		body["code_challenge"] = nil
 		body["code_challenge_method"] = nil
@@ -122,8 +122,8 @@ type VerifyOTPParams struct {
 // is signed in: the session is stored and PASSWORD_RECOVERY (for
 // OTPTypeRecovery) or SIGNED_IN is emitted.
 func (a *AuthClient) VerifyOTP(ctx context.Context, p VerifyOTPParams) (*AuthResponse, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	if p.Type == "" {
 		return nil, invalidArg("VerifyOTP: Type is required")
@@ -171,8 +171,8 @@ type SignInAnonymouslyParams struct {
 // /signup without credentials), emitting SIGNED_IN. Anonymous sign-ins must
 // be enabled in the project.
 func (a *AuthClient) SignInAnonymously(ctx context.Context, p SignInAnonymouslyParams) (*Session, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	data := p.Data
 	if data == nil {
@@ -215,8 +215,8 @@ type ResendParams struct {
 // phone change code again (POST /resend). For SMS the provider's message id
 // is in MessageID; User and Session are always nil.
 func (a *AuthClient) Resend(ctx context.Context, p ResendParams) (*AuthResponse, error) {
-	if a.disabled {
-		return nil, ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return nil, err
 	}
 	if p.Type == "" {
 		return nil, invalidArg("Resend: Type is required")
@@ -226,7 +226,7 @@ func (a *AuthClient) Resend(ctx context.Context, p ResendParams) (*AuthResponse,
 	}
 	o := authOptions{captchaToken: p.CaptchaToken}
 	body := map[string]any{"type": p.Type, "gotrue_meta_security": o.security()}
-	if p.Email != "" {
+	if strings.TrimSpace(p.Email) != "" { // validated above: exactly one is set
 		body["email"] = p.Email
 		body["code_challenge"] = nil
 		body["code_challenge_method"] = nil

@@ -32,6 +32,9 @@ type Client struct {
 	core   *core
 	tokens tokenSource
 	schema string
+	// err is a sticky error from deriving this client (an invalid schema or
+	// token); every query built from it returns it before any I/O.
+	err error
 }
 
 // core is the immutable state shared by a client and everything derived from it.
@@ -63,8 +66,9 @@ type options struct {
 }
 
 // WithHTTPClient makes the client send every request through hc. hc is never
-// modified. The default has a 30 s timeout and keeps up to 64 idle
-// connections per host.
+// modified. The default waits at most 30 s for response headers (the rest of
+// a request is bounded by its ctx, so streamed results are not cut off) and
+// keeps up to 64 idle connections per host.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error {
 		if hc == nil {
@@ -80,11 +84,11 @@ func WithHTTPClient(hc *http.Client) Option {
 func WithHeaders(h map[string]string) Option {
 	return func(o *options) error {
 		for k, v := range h {
-			if k == "" || strings.ContainsAny(k, " \t\r\n:") {
+			if !validHeaderName(k) {
 				return invalidArg("WithHeaders: invalid header name %q", k)
 			}
-			if strings.ContainsAny(v, "\r\n") {
-				return invalidArg("WithHeaders: header %q has a line break in its value", k)
+			if !validHeaderValue(v) {
+				return invalidArg("WithHeaders: header %q has a control character in its value", k)
 			}
 			o.headers.Set(k, v)
 		}
@@ -95,8 +99,8 @@ func WithHeaders(h map[string]string) Option {
 // WithSchema sets the default Postgres schema for From and RPC (default "public").
 func WithSchema(schema string) Option {
 	return func(o *options) error {
-		if strings.TrimSpace(schema) == "" {
-			return invalidArg("WithSchema: empty schema name")
+		if err := checkSchema(schema); err != nil {
+			return invalidArg("WithSchema: %v", err)
 		}
 		o.schema = schema
 		return nil
@@ -145,9 +149,9 @@ func WithAccessTokenFunc(f func(ctx context.Context) (string, error)) Option {
 // that opt in with Query.Retry) are retried after network errors and 503 or
 // 520 answers.
 type RetryPolicy struct {
-	MaxRetries int           // 0 disables retries; default 3
-	BaseDelay  time.Duration // first backoff; doubled each time; default 1 s
-	MaxDelay   time.Duration // backoff cap; default 30 s
+	MaxRetries int           // 0 disables retries (the default policy has 3)
+	BaseDelay  time.Duration // first backoff, doubled each time; 0 means 1 s
+	MaxDelay   time.Duration // backoff cap; 0 means 30 s
 }
 
 // WithRetryPolicy replaces the default retry policy (3 retries, 1 s doubling
@@ -159,6 +163,9 @@ func WithRetryPolicy(p RetryPolicy) Option {
 	return func(o *options) error {
 		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 {
 			return invalidArg("WithRetryPolicy: negative value")
+		}
+		if p.BaseDelay == 0 {
+			p.BaseDelay = time.Second
 		}
 		if p.MaxDelay == 0 {
 			p.MaxDelay = 30 * time.Second
@@ -180,7 +187,11 @@ func defaultHTTPClient() *http.Client {
 	t.MaxIdleConnsPerHost = 64
 	t.MaxIdleConns = 256
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return &http.Client{Transport: t, Timeout: 30 * time.Second}
+	// No Client.Timeout: it would also cut off a long streamed body (Rows).
+	// Waiting for the response headers is bounded here; everything else
+	// ends with the caller's ctx.
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return &http.Client{Transport: t}
 }
 
 // NewClient returns a client for the project at projectURL (for example
@@ -300,21 +311,43 @@ func parseProjectURL(raw string) (string, error) {
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }
 
-// URL returns the project URL the client was built with, without a trailing slash.
-func (c *Client) URL() string { return c.core.baseURL }
+// URL returns the project URL the client was built with, without a trailing
+// slash ("" for a nil or zero Client).
+func (c *Client) URL() string {
+	if c == nil || c.core == nil {
+		return ""
+	}
+	return c.core.baseURL
+}
 
-// derive returns a shallow copy sharing core.
+// errNoClient is the sticky error of clients derived from a nil or zero Client.
+var errNoClient = invalidArg("use a Client from NewClient or NewClientFromEnv")
+
+// derive returns a shallow copy sharing core; a nil or zero c yields a
+// client whose queries fail with errNoClient.
 func (c *Client) derive() *Client {
+	if c == nil || c.core == nil {
+		return &Client{err: errNoClient, Auth: &AuthClient{disabled: true}}
+	}
 	d := *c
 	return &d
 }
 
 // WithAccessToken returns a client that sends jwt as the bearer on every
 // request, for a backend acting for one end user. It shares the HTTP client
-// and configuration with c and never refreshes; c is untouched.
+// and configuration with c and never refreshes; c is untouched. It never
+// falls back to the project key: an empty jwt makes its queries fail with
+// ErrInvalidArgument.
 func (c *Client) WithAccessToken(jwt string) *Client {
 	d := c.derive()
+	if d.core == nil {
+		return d
+	}
+	if strings.TrimSpace(jwt) == "" || !validHeaderValue(jwt) {
+		d.err = invalidArg("WithAccessToken: empty or malformed token")
+	}
 	d.Auth = newAuthClient(c.core, nil, true)
+	d.Auth.userOnly = true
 	d.Auth.sessions.setInitial(&Session{AccessToken: jwt, TokenType: "bearer", ExpiresAt: expiryOf(jwt)})
 	d.Auth.sessions.noRefresh = true
 	d.tokens = d.Auth
@@ -322,11 +355,21 @@ func (c *Client) WithAccessToken(jwt string) *Client {
 }
 
 // WithSession returns a client signed in with s (refreshing it as needed,
-// kept in memory), sharing the HTTP client and configuration with c.
+// kept in memory), sharing the HTTP client and configuration with c. It
+// never falls back to the project key: once s is gone (signed out, or its
+// refresh token refused after expiry) its requests fail with an error
+// matching ErrSessionMissing, and a nil s makes its queries fail with
+// ErrInvalidArgument.
 func (c *Client) WithSession(s *Session) *Client {
 	d := c.derive()
+	if d.core == nil {
+		return d
+	}
 	d.Auth = newAuthClient(c.core, NewMemoryStore(), true)
-	if s != nil {
+	d.Auth.userOnly = true
+	if s == nil || s.AccessToken == "" {
+		d.err = invalidArg("WithSession: nil session or empty access token")
+	} else {
 		d.Auth.sessions.setInitial(s.clone())
 	}
 	d.tokens = d.Auth
@@ -334,9 +377,49 @@ func (c *Client) WithSession(s *Session) *Client {
 }
 
 // Schema returns a client whose From and RPC use the Postgres schema name
-// (sent as Accept-Profile/Content-Profile). Auth and session are shared with c.
+// (sent as Accept-Profile/Content-Profile). Auth and session are shared with
+// c. An empty or malformed name makes its queries fail with
+// ErrInvalidArgument.
 func (c *Client) Schema(name string) *Client {
 	d := c.derive()
+	if err := checkSchema(name); err != nil && d.err == nil {
+		d.err = invalidArg("Schema: %v", err)
+	}
 	d.schema = name
 	return d
+}
+
+func checkSchema(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return errors.New("empty schema name")
+	}
+	if !validHeaderValue(name) {
+		return errors.New("schema name has a control character")
+	}
+	return nil
+}
+
+// validHeaderName reports whether name is an HTTP token (RFC 9110).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		b := name[i]
+		if b <= ' ' || b >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", b) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether v has no control characters (other than
+// tab), which net/http would refuse to send.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -281,12 +281,18 @@ func decodeAuthError(status int, header http.Header, body []byte) *Error {
 		}
 		return e
 	}
+	// As supabase-js: the response's API version says whether "code" is the
+	// error code. A string "code" with no error_code is used even without
+	// the version header (a proxy may strip it); a legacy integer never is.
 	var code string
+	stringCode := json.Unmarshal(wire.Code, &code) == nil
 	if v, err := time.Parse("2006-01-02", header.Get("X-Supabase-Api-Version")); err == nil &&
-		!v.Before(apiVersion20240101) && json.Unmarshal(wire.Code, &code) == nil {
+		!v.Before(apiVersion20240101) && stringCode {
 		e.Code = code
-	} else {
+	} else if wire.ErrorCode != "" || !stringCode {
 		e.Code = wire.ErrorCode
+	} else {
+		e.Code = code
 	}
 	for _, m := range []string{wire.Msg, wire.Message, wire.ErrorDescription, wire.Error} {
 		if m != "" {

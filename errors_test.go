@@ -50,7 +50,8 @@ func TestDecodeAuthErrorShapes(t *testing.T) {
 		{"api 2024", 400, v2024, `{"code":"invalid_credentials","message":"Invalid login credentials"}`, "invalid_credentials", "Invalid login credentials"},
 		{"legacy", 400, nil, `{"code":400,"error_code":"invalid_credentials","msg":"Invalid login credentials"}`, "invalid_credentials", "Invalid login credentials"},
 		{"legacy with version header but int code", 400, v2024, `{"code":400,"error_code":"bad_jwt","msg":"invalid JWT"}`, "bad_jwt", "invalid JWT"},
-		{"string code without version header", 400, nil, `{"code":"x_code","message":"m"}`, "", "m"},
+		{"string code without version header (stripped by a proxy)", 400, nil, `{"code":"session_not_found","message":"m"}`, "session_not_found", "m"},
+		{"error_code wins without version header", 400, nil, `{"code":"x","error_code":"bad_jwt","msg":"m"}`, "bad_jwt", "m"},
 		{"oauth", 400, nil, `{"error":"invalid_grant","error_description":"Invalid login credentials"}`, "", "Invalid login credentials"},
 		{"non json", 500, nil, `<html><body>Internal Server Error</body></html>`, "", "<html><body>Internal Server Error</body></html>"},
 	}

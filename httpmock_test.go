@@ -3,6 +3,8 @@ package supabase_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -35,10 +37,17 @@ func TestWithHTTPMockTransport(t *testing.T) {
 // httpmock.Activate replaces http.DefaultTransport globally; building a
 // client afterwards must neither panic nor send through the global mock.
 func TestDefaultClientIgnoresReplacedDefaultTransport(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte(`[]`))
+	}))
+	defer srv.Close()
 	httpmock.Activate(t)
-	c, err := supabase.NewClient("https://abc.supabase.co", "anon")
+	c, err := supabase.NewClient(srv.URL, "anon")
 	require.NoError(t, err)
-	_, err = c.From("todos").Select("id").Preview()
+	_, err = c.From("todos").Select("id").Execute(context.Background())
 	require.NoError(t, err)
-	assert.Zero(t, httpmock.GetTotalCallCount())
+	assert.Equal(t, int32(1), hits.Load(), "the request reached the real server")
+	assert.Zero(t, httpmock.GetTotalCallCount(), "not the global mock")
 }

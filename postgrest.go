@@ -2,6 +2,7 @@ package supabase
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -156,8 +157,10 @@ func (q Query) Err() error {
 	switch {
 	case q.err != nil:
 		return q.err
-	case q.c == nil:
-		return invalidQuery("query has no client: start it with Client.From or Client.RPC")
+	case q.c == nil || q.c.core == nil:
+		return invalidQuery("query has no client: start it with Client.From or Client.RPC on a client from NewClient")
+	case q.c.err != nil:
+		return q.c.err
 	case q.hasMaxAffected && q.kind != kindUpdate && q.kind != kindDelete && q.kind != kindRPC:
 		return invalidQuery("MaxAffected applies only to Update, Delete and RPC, not to %s", q.kind)
 	case q.stripNulls && q.accept == acceptCSV:
@@ -419,6 +422,11 @@ func (q Query) withRows(method string, values any) Query {
 		if len(cols) > 0 {
 			var b strings.Builder
 			for i, c := range cols {
+				// PostgREST's columns list has no escape for a quote inside a
+				// quoted name; such a key cannot be sent correctly.
+				if strings.ContainsAny(c, `"\`) {
+					return q.fail("%s: column name %q contains a quote or backslash", method, c)
+				}
 				if i > 0 {
 					b.WriteByte(',')
 				}
@@ -427,7 +435,7 @@ func (q Query) withRows(method string, values any) Query {
 			q = q.setParam("columns", b.String())
 		}
 	default:
-		return q.fail("%s: values must be an object or a list of objects, got %s", method, excerpt(body))
+		return q.fail("%s: values must be an object or a list of objects, got JSON %s", method, jsonKindName(body))
 	}
 	q.body = body
 	return q
@@ -449,7 +457,7 @@ func (q Query) Update(values any, opts ...WriteOption) Query {
 		return q.fail("Update: cannot encode values: %v", err)
 	}
 	if pgrest.Kind(body) != '{' {
-		return q.fail("Update: values must be an object, got %s", excerpt(body))
+		return q.fail("Update: values must be an object, got JSON %s", jsonKindName(body))
 	}
 	q.body = body
 	return q
@@ -505,7 +513,7 @@ func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 		return q
 	}
 	if pgrest.Kind(body) != '{' {
-		return q.fail("RPC: arguments sent in the query string must be an object, got %s", excerpt(body))
+		return q.fail("RPC: arguments sent in the query string must be an object, got JSON %s", jsonKindName(body))
 	}
 	members, err := pgrest.ObjectMembers(body)
 	if err != nil {
@@ -658,6 +666,9 @@ func (q Query) Range(from, to int, opts ...RangeOption) Query {
 	if from < 0 || to < from {
 		return q.fail("Range(%d, %d): need 0 <= from <= to", from, to)
 	}
+	if to-from == math.MaxInt { // to-from+1 would overflow
+		return q.fail("Range(%d, %d): range too large", from, to)
+	}
 	r := rangeOpts(opts)
 	q = q.setParam(r.key("offset"), strconv.Itoa(from))
 	return q.setParam(r.key("limit"), strconv.Itoa(to-from+1))
@@ -764,13 +775,11 @@ func (q Query) Header(name, value string) Query {
 	if q.err != nil {
 		return q
 	}
-	if name == "" || strings.ContainsFunc(name, func(r rune) bool {
-		return r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r)
-	}) {
+	if !validHeaderName(name) {
 		return q.fail("Header: invalid header name %q", name)
 	}
-	if strings.ContainsAny(value, "\r\n\x00") {
-		return q.fail("Header: value of %q has a line break", name)
+	if !validHeaderValue(value) {
+		return q.fail("Header: value of %q has a control character", name)
 	}
 	q.headers = append(slices.Clip(q.headers), headerPair{http.CanonicalHeaderKey(name), value})
 	return q
@@ -975,4 +984,24 @@ func (p RequestPreview) String() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// jsonKindName names the kind of a JSON value for errors, which must not
+// quote the caller's data.
+func jsonKindName(body []byte) string {
+	switch pgrest.Kind(body) {
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	case '"':
+		return "string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	case 0:
+		return "nothing"
+	}
+	return "number"
 }

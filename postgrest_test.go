@@ -601,7 +601,7 @@ func TestQueryStickyErrorsSendNothing(t *testing.T) {
 		{"strip nulls csv", func(c *Client) Query { return c.From("t").CSV().StripNulls() }, "StripNulls"},
 		{"max affected on select", func(c *Client) Query { return c.From("t").MaxAffected(1) }, "MaxAffected"},
 		{"bad header", func(c *Client) Query { return c.From("t").Header("X Bad", "v") }, "header name"},
-		{"header injection", func(c *Client) Query { return c.From("t").Header("X-A", "v\r\nX-B: w") }, "line break"},
+		{"header injection", func(c *Client) Query { return c.From("t").Header("X-A", "v\r\nX-B: w") }, "control character"},
 		{"empty rpc", func(c *Client) Query { return c.RPC("", nil) }, "empty function"},
 		{"rpc get array args", func(c *Client) Query { return c.RPC("f", []int{1}, RPCGet()) }, "must be an object"},
 		{"bad search config", func(c *Client) Query { return c.From("t").TextSearch("a", "b", SearchConfig("x)")) }, "config"},

@@ -35,11 +35,22 @@ type WeakPassword struct {
 	Message string   `json:"message,omitempty"`
 }
 
-// Expiry returns the access token's expiry time.
-func (s *Session) Expiry() time.Time { return time.Unix(s.ExpiresAt, 0) }
+// Expiry returns the access token's expiry time (the zero time for a nil
+// session).
+func (s *Session) Expiry() time.Time {
+	if s == nil {
+		return time.Time{}
+	}
+	return time.Unix(s.ExpiresAt, 0)
+}
 
 // Claims decodes the access token's claims without verifying its signature.
-func (s *Session) Claims() (*Claims, error) { return ParseClaims(s.AccessToken) }
+func (s *Session) Claims() (*Claims, error) {
+	if s == nil {
+		return nil, ErrMalformedToken
+	}
+	return ParseClaims(s.AccessToken)
+}
 
 func (s *Session) clone() *Session {
 	c := *s
@@ -54,10 +65,7 @@ func redact(tok string) string {
 }
 
 // String describes the session without its tokens.
-func (s *Session) String() string {
-	if s == nil {
-		return "<nil>"
-	}
+func (s Session) String() string {
 	uid := ""
 	if s.User != nil {
 		uid = s.User.ID
@@ -67,13 +75,10 @@ func (s *Session) String() string {
 }
 
 // Format makes every fmt verb (%v, %+v, %#v, %s) print String.
-func (s *Session) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+func (s Session) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
 
 // LogValue makes slog print the session without tokens.
-func (s *Session) LogValue() slog.Value {
-	if s == nil {
-		return slog.StringValue("<nil>")
-	}
+func (s Session) LogValue() slog.Value {
 	uid := ""
 	if s.User != nil {
 		uid = s.User.ID

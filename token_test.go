@@ -58,3 +58,43 @@ func TestExpiryOf(t *testing.T) {
 		assert.Equal(t, int64(0), expiryOf(bad), bad)
 	}
 }
+
+// Every type that can carry a credential must hide it from fmt and slog
+// (text and JSON handlers), as a value and as a pointer.
+func TestNothingPrintsSecrets(t *testing.T) {
+	const secret = "SECRET-VALUE"
+	sess := Session{AccessToken: secret + "a", RefreshToken: secret + "r", ProviderToken: secret + "p",
+		ExpiresAt: 4102444800, User: &User{ID: "u1", ActionLink: secret + "link"}}
+	values := map[string]any{
+		"Session":              sess,
+		"*Session":             &sess,
+		"AuthResponse":         AuthResponse{User: sess.User, Session: &sess},
+		"*AuthResponse":        &AuthResponse{User: sess.User, Session: &sess},
+		"User":                 *sess.User,
+		"SignUpParams":         SignUpParams{Email: "a@b.c", Password: secret, CaptchaToken: secret},
+		"UserAttributes":       &UserAttributes{Password: secret, Nonce: secret},
+		"AdminUserAttributes":  AdminUserAttributes{Email: "a@b.c", Password: secret, PasswordHash: secret},
+		"GenerateLinkParams":   GenerateLinkParams{Email: "a@b.c", Password: secret},
+		"GenerateLinkResponse": &GenerateLinkResponse{User: sess.User, Properties: LinkProperties{ActionLink: secret, EmailOTP: secret, HashedToken: secret}},
+		"LinkProperties":       LinkProperties{ActionLink: secret, EmailOTP: secret, HashedToken: secret},
+		"VerifyOTPParams":      VerifyOTPParams{Email: "a@b.c", Token: secret, TokenHash: secret, Type: OTPTypeEmail},
+		"MFAEnrollResponse":    &MFAEnrollResponse{ID: "f1", TOTP: &TOTPEnrollment{Secret: secret, URI: "otpauth://" + secret, QRCode: secret}},
+		"TOTPEnrollment":       TOTPEnrollment{Secret: secret, URI: secret, QRCode: secret},
+	}
+	for name, v := range values {
+		var text, js bytes.Buffer
+		slog.New(slog.NewTextHandler(&text, nil)).Info("x", "v", v)
+		slog.New(slog.NewJSONHandler(&js, nil)).Info("x", "v", v)
+		outs := []string{fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprint(v), text.String(), js.String()}
+		for _, out := range outs {
+			assert.NotContains(t, out, secret, "%s leaks: %s", name, out)
+		}
+		assert.Contains(t, js.String(), "[redacted]", "%s: %s", name, js.String())
+	}
+	var nilSession *Session
+	assert.NotPanics(t, func() {
+		_ = fmt.Sprint(nilSession)
+		_ = nilSession.Expiry()
+		_, _ = nilSession.Claims()
+	})
+}

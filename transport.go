@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -99,7 +100,9 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 			if err != nil {
 				return nil, err
 			}
-			token, fromSession = t, t != ""
+			// A caller's own Authorization header (WithHeaders, Query.Header)
+			// replaces the session token; a 401 then says nothing about it.
+			token, fromSession = t, t != "" && r.header.Get("Authorization") == "" && co.headers.Get("Authorization") == ""
 		}
 		if token == "" {
 			token = co.key
@@ -210,11 +213,13 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	h.Set("X-Client-Info", clientInfo)
 	h.Set("Apikey", co.key)
 	h.Set("Authorization", "Bearer "+token)
+	// Copies: a RoundTripper may modify the request's header slices, which
+	// must not reach the shared configuration or a query value.
 	for k, vs := range r.header {
-		h[k] = vs
+		h[k] = slices.Clone(vs)
 	}
 	for k, vs := range co.headers {
-		h[k] = vs
+		h[k] = slices.Clone(vs)
 	}
 	if retryCount > 0 {
 		h.Set("X-Retry-Count", strconv.Itoa(retryCount))
@@ -264,10 +269,15 @@ func (co *core) restream(r *apiRequest, resp *apiResponse) *apiResponse {
 // retry, capped at MaxDelay, less up to a quarter at random so that many
 // clients failing together do not retry in step.
 func (co *core) backoff(retry int) time.Duration {
-	d := co.retry.BaseDelay << retry
-	if d > co.retry.MaxDelay || d < 0 || retry >= 62 {
-		d = co.retry.MaxDelay
+	d := co.retry.BaseDelay
+	for range retry { // doubling with a cap never overflows, unlike a shift
+		if d >= co.retry.MaxDelay/2 {
+			d = co.retry.MaxDelay
+			break
+		}
+		d *= 2
 	}
+	d = min(d, co.retry.MaxDelay)
 	if q := int64(d / 4); q > 0 {
 		d -= time.Duration(rand.Int64N(q + 1))
 	}
@@ -279,11 +289,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil {
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if s < 0 {
 			return 0
 		}
-		return time.Duration(s) * time.Second
+		// Clamp before multiplying: a huge value must not wrap negative.
+		return time.Duration(min(s, maxRetryAfterSeconds)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
@@ -292,6 +303,10 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// maxRetryAfterSeconds bounds a parsed Retry-After (a day); anything longer
+// than MaxDelay is not waited for anyway.
+const maxRetryAfterSeconds = 24 * 60 * 60
 
 // sleepCtx waits d or until ctx is done.
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -87,6 +87,9 @@ func WithVerifierHTTPClient(hc *http.Client) VerifierOption {
 // WithAudience sets the required aud claim (default "authenticated").
 func WithAudience(aud string) VerifierOption {
 	return func(c *verifierConfig) error {
+		if strings.TrimSpace(aud) == "" {
+			return invalidArg("WithAudience: empty audience (the check cannot be turned off)")
+		}
 		c.audience = aud
 		return nil
 	}
@@ -177,6 +180,9 @@ func NewVerifier(projectURL string, opts ...VerifierOption) (*Verifier, error) {
 // Verify checks token's signature, audience and expiry and returns its
 // claims. Errors match ErrInvalidToken.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if v == nil || v.parser == nil {
+		return nil, fmt.Errorf("%w: no verifier (use NewVerifier)", ErrInvalidToken)
+	}
 	var claims Claims
 	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
 		if _, ok := t.Method.(*jwt.SigningMethodHMAC); ok {
@@ -218,7 +224,11 @@ func tokenErrorReason(err error) string {
 }
 
 // Close stops the background JWKS refresh.
-func (v *Verifier) Close() { v.stopOnce.Do(v.stop) }
+func (v *Verifier) Close() {
+	if v != nil && v.stop != nil {
+		v.stopOnce.Do(v.stop)
+	}
+}
 
 type ctxKey int
 
