@@ -142,7 +142,7 @@ func (a *AuthClient) authCall(ctx context.Context, method, path string, query ur
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, &Error{Service: ServiceAuth, Code: codeInvalidQuery, Message: "cannot encode request body: " + err.Error()}
+			return nil, invalidArg("cannot encode the request body: %v", err)
 		}
 		r.body = b
 		r.header = authJSONHeader()
