@@ -40,7 +40,7 @@
 // errors.Is: ErrNotFound, ErrTooManyRows, ErrUnauthorized,
 // ErrPermissionDenied, ErrConflict, ErrInvalidCredentials,
 // ErrSessionMissing, ErrSessionExpired, ErrWeakPassword, ErrRateLimited,
-// ErrJWTExpired, ErrInvalidQuery. Transport errors are wrapped, so
+// ErrJWTExpired, ErrInvalidQuery, ErrInvalidArgument. Transport errors are wrapped, so
 // errors.Is(err, context.DeadlineExceeded) works. No error, log line or
 // formatted Session ever contains a token, key or password.
 //
