@@ -418,11 +418,7 @@ func (a *AuthClient) User(ctx context.Context) (*User, error) {
 	u, err := a.fetchUser(ctx, sessionBearer)
 	var e *Error
 	if errors.As(err, &e) && e.Code == "session_not_found" {
-		a.sessions.mu.Lock()
-		if a.sessions.cur.Load() == s {
-			a.sessions.clearLocked(ctx)
-		}
-		a.sessions.mu.Unlock()
+		_ = a.sessions.clearIf(ctx, func(cur *Session, _ uint64) bool { return cur == s })
 	}
 	return u, err
 }
@@ -565,6 +561,10 @@ func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, op
 // OnAuthStateChange calls fn for every auth event, starting with
 // INITIAL_SESSION, in order, on a goroutine of its own: a slow or panicking
 // fn never blocks sign-in or refresh. Call the returned func to unsubscribe.
+//
+// fn must return: events queue per subscriber while it runs (consecutive
+// TOKEN_REFRESHED events are merged), and a fn that never returns keeps its
+// goroutine and queue. A panic in fn is recovered and logged at Error.
 func (a *AuthClient) OnAuthStateChange(fn func(event AuthChangeEvent, s *Session)) (unsubscribe func()) {
 	if fn == nil || a == nil || a.sessions == nil {
 		return func() {}

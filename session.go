@@ -50,7 +50,7 @@ func defaultSessionConfig() sessionConfig {
 func WithRefreshMargin(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
-			return errors.New("supabase: WithRefreshMargin: negative duration")
+			return invalidArg("WithRefreshMargin: negative duration")
 		}
 		o.session.refreshMargin = d
 		return nil
@@ -64,7 +64,7 @@ func WithRefreshMargin(d time.Duration) Option {
 func WithClockLeeway(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
-			return errors.New("supabase: WithClockLeeway: negative duration")
+			return invalidArg("WithClockLeeway: negative duration")
 		}
 		o.session.leeway = d
 		return nil
@@ -120,7 +120,9 @@ func newSessionManager(co *core, store SessionStore) *sessionManager {
 	if sh == nil {
 		sh = newRefreshShared()
 	}
-	return &sessionManager{co: co, store: store, log: co.logger, shared: sh}
+	m := &sessionManager{co: co, store: store, log: co.logger, shared: sh}
+	m.events.log = co.logger
+	return m
 }
 
 // setInitial installs s without events or store writes (derived clients).
@@ -186,7 +188,10 @@ func (m *sessionManager) isRejected(s *Session) bool {
 	return p != nil && *p == s.AccessToken
 }
 
-// load reads the stored session once.
+// load reads the stored session once. Stored data that is not a session
+// (see storeDataInvalid) is logged and taken as no session: the client
+// starts signed out and the next sign-in overwrites it. Any other store
+// error is returned and the next call tries again.
 func (m *sessionManager) load(ctx context.Context) error {
 	if m.loaded.Load() {
 		return nil
@@ -198,15 +203,24 @@ func (m *sessionManager) load(ctx context.Context) error {
 	}
 	if m.store != nil {
 		s, err := m.store.Load(ctx)
-		if err != nil {
+		switch {
+		case err != nil && storeDataInvalid(err):
+			m.log.LogAttrs(ctx, slog.LevelError, "supabase: stored session is invalid; starting signed out", slog.Any("error", err))
+		case err != nil:
 			return err
-		}
-		if s != nil && s.AccessToken != "" {
+		case s != nil && s.AccessToken != "":
 			m.cur.Store(s.clone())
 		}
 	}
 	m.loaded.Store(true)
 	return nil
+}
+
+// snapshot returns the current session and the generation it belongs to.
+func (m *sessionManager) snapshot() (*Session, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cur.Load(), m.gen.Load()
 }
 
 // current returns the session without refreshing it (nil when signed out).
@@ -496,19 +510,111 @@ func (m *sessionManager) decodeSession(body []byte) (*Session, error) {
 	return &s, nil
 }
 
-// set installs a new session (sign-in), saves it and emits event.
+// set installs a new session (sign-in), saves it and emits event. The
+// write holds the store's lock (see lockForWrite).
 func (m *sessionManager) set(ctx context.Context, s *Session, event AuthChangeEvent) error {
+	unlock, lerr := m.lockForWrite(ctx)
+	defer unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.loaded.Store(true)
 	m.gen.Add(1)
 	err := m.saveLocked(ctx, s)
 	m.events.emit(event, s)
-	return err
+	return errors.Join(lerr, err)
+}
+
+// lockForWrite takes a LockingStore's lock for a sign-in, sign-out or user
+// update, so that the write is never overtaken by a refresh that another
+// process holding the lock is about to commit (which would bring a signed
+// out session back, or replace a new sign-in). The change already happened
+// on the server, so the wait is detached from ctx and bounded by the
+// refresh timeout instead (another process holds the lock for one refresh
+// at most). When the lock cannot be had the write goes ahead without it:
+// the error is logged and returned. Never call it with the lock held (a
+// refresh flight holds it), nor with m.mu held.
+func (m *sessionManager) lockForWrite(ctx context.Context) (unlock func(), err error) {
+	ls, ok := m.store.(LockingStore)
+	if !ok {
+		return func() {}, nil
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.co.session.refreshTimeout)
+	defer cancel()
+	unlock, err = ls.Lock(lctx)
+	if err != nil {
+		m.log.LogAttrs(ctx, slog.LevelError, "supabase: session store lock failed; writing without it", slog.Any("error", err))
+		return func() {}, err
+	}
+	return unlock, nil
+}
+
+// refreshWith exchanges refreshToken, obtained elsewhere (a cookie), and
+// signs in with the result (TOKEN_REFRESHED). The exchange goes through the
+// same flights and record of exchanged and refused tokens as every refresh,
+// so a token is never sent twice: when refreshToken is the current
+// session's, the current session is refreshed (once, however many ask); a
+// token exchanged moments ago yields the session it was exchanged for.
+func (m *sessionManager) refreshWith(ctx context.Context, refreshToken string) (*Session, error) {
+	if cur, err := m.current(ctx); err == nil && cur != nil && cur.RefreshToken == refreshToken && !m.noRefresh {
+		return m.refresh(ctx, cur)
+	}
+	waiter := &flight{retrying: make(chan struct{})}
+	ns, err := m.exchangeShared(ctx, waiter, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	if m.cur.Load() == ns {
+		return ns, nil // a refresh of the current session already installed it
+	}
+	return ns, m.set(ctx, ns, EventTokenRefreshed)
+}
+
+// forSignOut returns the session SignOut is to end, with a token the server
+// accepts (refreshed first when it expires within margin, as in
+// supabase-js), and the generation it belongs to. It returns a nil session
+// when there is nothing to end on the server:
+//   - nobody is signed in, or a sign-in or sign-out replaced the session
+//     while it was being refreshed (that newer state is left alone);
+//   - the refresh token is dead (the server refused it) and the access token
+//     unusable: with local, the session is then removed locally.
+//
+// A refresh that failed otherwise (network, 5xx) returns the error and
+// keeps the session, as a failing logout call does. A stored session that
+// cannot be read (a store error; corrupt data reads as no session) is
+// removed from the store when local is set, and the error returned: it may
+// still be alive on the server.
+func (m *sessionManager) forSignOut(ctx context.Context, margin time.Duration, local bool) (*Session, uint64, error) {
+	_, gen := m.snapshot()
+	s, err := m.current(ctx)
+	if err != nil {
+		if local {
+			err = errors.Join(err, m.clearGen(ctx, gen))
+		}
+		return nil, 0, err
+	}
+	if s == nil {
+		return nil, 0, nil
+	}
+	vs, err := m.valid(ctx, margin)
+	if _, g := m.snapshot(); g != gen {
+		return nil, 0, nil
+	}
+	switch {
+	case err == nil && vs != nil:
+		return vs, gen, nil
+	case err == nil:
+		return nil, 0, nil
+	case !permanentRefreshError(err) || !local:
+		return nil, 0, err
+	}
+	m.log.LogAttrs(ctx, slog.LevelInfo, "supabase: sign-out: the session cannot be refreshed; signing out locally", slog.Any("error", err))
+	return nil, 0, m.clearGen(ctx, gen)
 }
 
 // updateUser replaces the current session's user (USER_UPDATED).
 func (m *sessionManager) updateUser(ctx context.Context, u *User) {
+	unlock, _ := m.lockForWrite(ctx)
+	defer unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur := m.cur.Load()
@@ -536,25 +642,48 @@ func (m *sessionManager) saveLocked(ctx context.Context, s *Session) error {
 	return err
 }
 
-// clear signs out locally.
-func (m *sessionManager) clear(ctx context.Context) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.loaded.Store(true)
-	m.clearLocked(ctx)
+// clear signs out locally and returns the store's error.
+func (m *sessionManager) clear(ctx context.Context) error {
+	return m.clearIf(ctx, func(*Session, uint64) bool { return true })
 }
 
-func (m *sessionManager) clearLocked(ctx context.Context) {
+// clearGen signs out locally unless a sign-in or sign-out happened since
+// generation gen.
+func (m *sessionManager) clearGen(ctx context.Context, gen uint64) error {
+	return m.clearIf(ctx, func(_ *Session, g uint64) bool { return g == gen })
+}
+
+// clearIf signs out locally (SIGNED_OUT when someone was signed in, and the
+// store emptied) if ok approves the current session and generation, all
+// under the store's lock and m.mu. It returns the store's error.
+func (m *sessionManager) clearIf(ctx context.Context, ok func(cur *Session, gen uint64) bool) error {
+	unlock, lerr := m.lockForWrite(ctx)
+	defer unlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !ok(m.cur.Load(), m.gen.Load()) {
+		return nil
+	}
+	m.loaded.Store(true)
+	return errors.Join(lerr, m.clearLocked(ctx))
+}
+
+// clearLocked signs out locally; m.mu must be held, and the store's lock
+// too where the caller can take it (see lockForWrite). A store failure is
+// logged and returned.
+func (m *sessionManager) clearLocked(ctx context.Context) error {
 	m.gen.Add(1)
 	had := m.cur.Swap(nil) != nil
+	var err error
 	if m.store != nil {
-		if err := m.store.Delete(ctx); err != nil {
+		if err = m.store.Delete(ctx); err != nil {
 			m.log.LogAttrs(ctx, slog.LevelError, "supabase: deleting stored session failed", slog.Any("error", err))
 		}
 	}
 	if had {
 		m.events.emit(EventSignedOut, nil)
 	}
+	return err
 }
 
 // accessToken implements tokenSource: the user's token, refreshed when it
@@ -591,7 +720,11 @@ func (m *sessionManager) tokenRejected(ctx context.Context, token string) bool {
 
 // subscribe registers fn; its first event is INITIAL_SESSION with the
 // session as it is at that moment (loaded from the store if need be), and
-// no later event is missed or delivered twice.
+// no later event is missed or delivered twice. Events wait in a queue of
+// fn's own while fn runs (consecutive TOKEN_REFRESHED are merged), so fn
+// must return: a fn blocked for good keeps its goroutine, and the events
+// sent to it, until the process ends. The store is read without a
+// deadline: SessionStore.Load must not block indefinitely.
 func (m *sessionManager) subscribe(fn func(AuthChangeEvent, *Session)) func() {
 	if err := m.load(context.Background()); err != nil {
 		m.log.LogAttrs(context.Background(), slog.LevelError, "supabase: loading stored session failed", slog.Any("error", err))
@@ -684,12 +817,23 @@ func newRefreshShared() *refreshShared {
 }
 
 // known returns the outcome of an earlier exchange of token that must not
-// be repeated: the session it was exchanged for, or the failure it met.
+// be repeated: the session it was exchanged for (or, when that session's
+// refresh token was exchanged in turn, the latest of the chain: a session
+// whose refresh token is already spent is never handed out), or the
+// failure it met.
 func (sh *refreshShared) known(token string, cfg *sessionConfig) (*Session, error, bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if r, ok := sh.rotated[token]; ok && time.Since(r.at) < cfg.rotatedTTL {
-		return r.s, nil, true
+		s := r.s
+		for range maxRememberedTokens {
+			next, ok := sh.rotated[s.RefreshToken]
+			if !ok || time.Since(next.at) >= cfg.rotatedTTL {
+				break
+			}
+			s = next.s
+		}
+		return s, nil, true
 	}
 	if f, ok := sh.failed[token]; ok && (f.permanent || time.Since(f.at) < cfg.failCooldown) {
 		return nil, f.err, true
@@ -769,8 +913,14 @@ func (g *flightGroup) start(key string, fn func(*flight) (*Session, error)) *fli
 
 // eventBus delivers events to subscribers in order, each subscriber on its
 // own goroutine that exists only while it has events to deliver, so a slow
-// or panicking subscriber blocks nobody and no goroutine outlives its work.
+// or panicking subscriber blocks nobody and no goroutine outlives its work
+// (unless the subscriber never returns). A panic is logged and the next
+// event delivered. Events wait in an unbounded per-subscriber queue, except
+// that a TOKEN_REFRESHED queued right behind another replaces it: a
+// subscriber that falls behind sees only the latest refreshed session,
+// so the background refresher alone cannot grow the queue.
 type eventBus struct {
+	log  *slog.Logger // nil: panics are not logged
 	mu   sync.Mutex
 	next int
 	subs map[int]*subscriber
@@ -778,6 +928,7 @@ type eventBus struct {
 
 type subscriber struct {
 	fn      func(AuthChangeEvent, *Session)
+	log     *slog.Logger
 	mu      sync.Mutex
 	queue   []authEvent
 	running bool
@@ -790,7 +941,7 @@ type authEvent struct {
 }
 
 func (b *eventBus) subscribe(fn func(AuthChangeEvent, *Session), initial *Session) func() {
-	s := &subscriber{fn: fn}
+	s := &subscriber{fn: fn, log: b.log}
 	b.mu.Lock()
 	if b.subs == nil {
 		b.subs = map[int]*subscriber{}
@@ -825,6 +976,10 @@ func (s *subscriber) push(e authEvent) {
 	if s.closed {
 		return
 	}
+	if n := len(s.queue); n > 0 && e.event == EventTokenRefreshed && s.queue[n-1].event == EventTokenRefreshed {
+		s.queue[n-1] = e // not delivered yet: only the latest session matters
+		return
+	}
 	s.queue = append(s.queue, e)
 	if !s.running {
 		s.running = true
@@ -847,7 +1002,16 @@ func (s *subscriber) drain() {
 	}
 }
 
+// call delivers e. A panicking subscriber must not take the client down:
+// the panic is recovered and logged, with its value's type and message but
+// nothing of the session.
 func (s *subscriber) call(e authEvent) {
-	defer func() { _ = recover() }() // a panicking subscriber must not take the client down
+	defer func() {
+		if r := recover(); r != nil && s.log != nil {
+			s.log.LogAttrs(context.Background(), slog.LevelError, "supabase: auth state subscriber panicked",
+				slog.String("event", string(e.event)), slog.String("panic_type", fmt.Sprintf("%T", r)),
+				slog.String("panic", fmt.Sprint(r)))
+		}
+	}()
 	s.fn(e.event, e.session)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,7 +64,9 @@ type fakeSupabase struct {
 	expired      atomic.Int64 // REST requests whose token had expired on arrival
 	rest         atomic.Int64
 	rest401      atomic.Int64
-	logouts      atomic.Int64
+	logouts      atomic.Int64  // logout requests, accepted or not
+	logoutAuth   []string      // bearer of every logout request, in order
+	logoutDelay  time.Duration // slept (synctest: fake time) per logout request
 	blockRefresh chan struct{} // when set, each refresh waits for a receive
 	verified     sync.Map      // access token -> exp, once its signature checked
 	rejectAll    bool          // every user token is answered 401
@@ -174,8 +177,7 @@ func (f *fakeSupabase) serve(w http.ResponseWriter, r *http.Request) error {
 	case r.URL.Path == "/auth/v1/token" && r.URL.Query().Get("grant_type") == "refresh_token":
 		return f.serveRefresh(w, r)
 	case r.URL.Path == "/auth/v1/logout":
-		f.logouts.Add(1)
-		w.WriteHeader(http.StatusNoContent)
+		f.serveLogout(w, r)
 	case strings.HasPrefix(r.URL.Path, "/rest/v1/"):
 		f.serveREST(w, r)
 	default:
@@ -228,6 +230,52 @@ func (f *fakeSupabase) serveRefresh(w http.ResponseWriter, r *http.Request) erro
 	}
 	fakeJSON(w, 200, s)
 	return nil
+}
+
+// serveLogout answers as Supabase does: 401 for an expired or invalid
+// token; otherwise 204, and for scopes global and local the user's refresh
+// tokens are revoked (each fake user has one session).
+func (f *fakeSupabase) serveLogout(w http.ResponseWriter, r *http.Request) {
+	f.logouts.Add(1)
+	bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.mu.Lock()
+	f.logoutAuth = append(f.logoutAuth, bearer)
+	delay := f.logoutDelay
+	f.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(bearer, &claims, func(*jwt.Token) (any, error) { return []byte(fakeSecret), nil },
+		jwt.WithValidMethods([]string{"HS256"}))
+	if err != nil {
+		fakeJSON(w, 401, map[string]any{"code": "bad_jwt", "message": "invalid JWT: " + err.Error()})
+		return
+	}
+	if scope := r.URL.Query().Get("scope"); scope != string(SignOutOthers) {
+		f.mu.Lock()
+		for rt := range f.issued {
+			if strings.HasPrefix(rt, "rt-"+claims.Subject+"-") {
+				delete(f.issued, rt)
+			}
+		}
+		f.mu.Unlock()
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (f *fakeSupabase) logoutBearers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.logoutAuth...)
+}
+
+// live reports whether refresh token rt was issued and neither exchanged
+// nor revoked.
+func (f *fakeSupabase) live(rt string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.issued[rt]
 }
 
 func (f *fakeSupabase) serveREST(w http.ResponseWriter, r *http.Request) {
@@ -343,7 +391,8 @@ func (l *eventLog) wait(t testing.TB, n int) []AuthChangeEvent {
 }
 
 // TestRefreshRacingSignOutStaysSignedOut: a refresh that completes after a
-// sign-out is discarded; the client stays signed out and the store empty.
+// local sign-out (what SignOut ends with, and what a dead session causes)
+// is discarded; the client stays signed out and the store empty.
 func TestRefreshRacingSignOutStaysSignedOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeSupabase(t)
@@ -359,7 +408,7 @@ func TestRefreshRacingSignOutStaysSignedOut(t *testing.T) {
 		go func() { errc <- query(context.Background(), c) }()
 		time.Sleep(500 * time.Millisecond) // the refresh is in flight
 		require.EqualValues(t, 1, f.refreshes.Load())
-		require.NoError(t, c.Auth.SignOut(context.Background(), SignOutLocal))
+		require.NoError(t, c.Auth.sessions.clear(context.Background()))
 		require.NoError(t, <-errc)
 		synctest.Wait()
 
@@ -920,4 +969,424 @@ func TestDerivedAccessTokenClientNeverRefreshes(t *testing.T) {
 	assert.ErrorIs(t, query(context.Background(), c.WithAccessToken(exp.AccessToken)), ErrJWTExpired)
 	assert.Zero(t, f.refreshes.Load())
 	assert.Len(t, f.restBearers(), 3)
+}
+
+// logRecords collects log records, for tests that check what is logged.
+type logRecords struct {
+	mu   sync.Mutex
+	recs []slog.Record
+	seen chan struct{}
+}
+
+func newLogRecords() *logRecords { return &logRecords{seen: make(chan struct{}, 1024)} }
+
+func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecords) WithGroup(string) slog.Handler            { return l }
+func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.recs = append(l.recs, r.Clone())
+	l.mu.Unlock()
+	select {
+	case l.seen <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// find returns the first record whose message contains msg, waiting a
+// while for it.
+func (l *logRecords) find(t testing.TB, msg string) slog.Record {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		l.mu.Lock()
+		for _, r := range l.recs {
+			if strings.Contains(r.Message, msg) {
+				l.mu.Unlock()
+				return r
+			}
+		}
+		l.mu.Unlock()
+		select {
+		case <-l.seen:
+		case <-deadline:
+			t.Fatalf("no log record %q", msg)
+		}
+	}
+}
+
+// text renders every record, attributes included.
+func (l *logRecords) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, r := range l.recs {
+		b.WriteString(r.Level.String() + " " + r.Message)
+		r.Attrs(func(a slog.Attr) bool {
+			b.WriteString(" " + a.String())
+			return true
+		})
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func recordAttrs(r slog.Record) map[string]string {
+	m := map[string]string{}
+	r.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value.String()
+		return true
+	})
+	return m
+}
+
+// TestSignOutExpiredSessionRefreshesFirst: an expired access token would be
+// answered 401 and leave the session alive on the server; SignOut refreshes
+// it first, so the logout is accepted and the refresh token revoked.
+func TestSignOutExpiredSessionRefreshesFirst(t *testing.T) {
+	f := newFakeSupabase(t)
+	store := NewMemoryStore()
+	c := newFakeClient(t, f, WithSessionStore(store))
+	old := f.expiredSession("user-1")
+	signIn(t, c, old)
+	events, unsub := watchEvents(c)
+	defer unsub()
+
+	require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
+	assert.EqualValues(t, 1, f.refreshes.Load())
+	logouts := f.logoutBearers()
+	require.Len(t, logouts, 1)
+	assert.NotEqual(t, old.AccessToken, logouts[0], "the logout carried a live token")
+	f.mu.Lock()
+	for rt := range f.issued {
+		assert.NotContains(t, rt, "user-1", "refresh token %s still valid on the server", rt)
+	}
+	f.mu.Unlock()
+	assert.EqualValues(t, 0, f.reused.Load())
+	_, err := c.Auth.Session(context.Background())
+	assert.ErrorIs(t, err, ErrSessionMissing)
+	stored, _ := store.Load(context.Background())
+	assert.Nil(t, stored)
+	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed, EventSignedOut}, events.wait(t, 3))
+}
+
+// TestSignOutDuringRefreshJoinsIt: a SignOut arriving while the session is
+// being refreshed waits for that refresh (it never sends the refresh token
+// a second time) and ends the refreshed session.
+func TestSignOutDuringRefreshJoinsIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.tokenDelay = time.Second
+		store := NewMemoryStore()
+		c := newFakeClient(t, f, WithSessionStore(store))
+		signIn(t, c, f.expiredSession("user-1"))
+		errc := make(chan error, 1)
+		go func() { errc <- query(context.Background(), c) }()
+		time.Sleep(500 * time.Millisecond) // the refresh is in flight
+		require.NoError(t, c.Auth.SignOut(context.Background(), SignOutLocal))
+		require.NoError(t, <-errc)
+		assert.EqualValues(t, 1, f.refreshes.Load())
+		assert.EqualValues(t, 0, f.reused.Load())
+		b := f.restBearers()
+		require.Len(t, b, 1)
+		assert.Equal(t, []string{b[0]}, f.logoutBearers(), "the refreshed session was ended")
+		_, err := c.Auth.Session(context.Background())
+		assert.ErrorIs(t, err, ErrSessionMissing)
+		stored, _ := store.Load(context.Background())
+		assert.Nil(t, stored)
+	})
+}
+
+// TestSignOutDeadRefreshTokenSignsOutLocally: the access token expired and
+// the server refuses the refresh token: nothing is left to end on the
+// server, so SignOut forgets the session without a logout request.
+func TestSignOutDeadRefreshTokenSignsOutLocally(t *testing.T) {
+	for _, name := range []string{"Expired", "WithinLeeway"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeSupabase(t)
+			f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+			store := NewMemoryStore()
+			var s *Session
+			var c *Client
+			if name == "Expired" {
+				c = newFakeClient(t, f, WithSessionStore(store))
+				s = f.expiredSession("user-1")
+			} else {
+				// Unusable because of the leeway, though not past its expiry:
+				// the failed refresh leaves it to SignOut to remove it.
+				c = newFakeClient(t, f, WithSessionStore(store), WithClockLeeway(5*time.Minute))
+				f.lifetime = time.Minute
+				s = f.session("user-1")
+				s.ExpiresIn = 3600
+			}
+			signIn(t, c, s)
+			events, unsub := watchEvents(c)
+			defer unsub()
+			require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
+			assert.EqualValues(t, 1, f.refreshes.Load())
+			assert.Zero(t, f.logouts.Load(), "no logout with a token the server would refuse")
+			_, err := c.Auth.Session(context.Background())
+			assert.ErrorIs(t, err, ErrSessionMissing)
+			stored, _ := store.Load(context.Background())
+			assert.Nil(t, stored)
+			assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+		})
+	}
+}
+
+// TestSignOutOthersDeadRefreshTokenFails: SignOutOthers cannot end the
+// other sessions without a live token; it says so and keeps the session.
+func TestSignOutOthersDeadRefreshTokenFails(t *testing.T) {
+	f := newFakeSupabase(t)
+	f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+	c := newFakeClient(t, f, WithClockLeeway(5*time.Minute))
+	f.lifetime = time.Minute
+	s := f.session("user-1")
+	s.ExpiresIn = 3600
+	signIn(t, c, s)
+	err := c.Auth.SignOut(context.Background(), SignOutOthers)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 400, e.Status)
+	assert.Zero(t, f.logouts.Load())
+	cur, err := c.Auth.sessions.current(context.Background())
+	require.NoError(t, err)
+	assert.Same(t, s, cur)
+}
+
+// TestSignOutRetryableRefreshFailureKeepsSession: the access token expired
+// and the token endpoint is down: the session may still be alive on the
+// server, so SignOut returns the error and keeps it, as for a 5xx logout.
+func TestSignOutRetryableRefreshFailureKeepsSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		for range 20 {
+			f.fail(fakeFault{status: 503})
+		}
+		store := NewMemoryStore()
+		c := newFakeClient(t, f, WithSessionStore(store))
+		old := f.expiredSession("user-1")
+		signIn(t, c, old)
+		err := c.Auth.SignOut(context.Background(), SignOutGlobal)
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, 503, e.Status)
+		assert.Zero(t, f.logouts.Load())
+		cur, err := c.Auth.sessions.current(context.Background())
+		require.NoError(t, err)
+		assert.Same(t, old, cur, "the session is kept")
+		stored, _ := store.Load(context.Background())
+		assert.Same(t, old, stored)
+		assert.True(t, f.live(old.RefreshToken))
+	})
+}
+
+// TestSignOutKeepsSessionSignedInMeanwhile: a different session signed in
+// while the logout request is under way is not wiped by it.
+func TestSignOutKeepsSessionSignedInMeanwhile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.logoutDelay = time.Second
+		store := NewMemoryStore()
+		c := newFakeClient(t, f, WithSessionStore(store))
+		first := f.session("user-1")
+		signIn(t, c, first)
+		errc := make(chan error, 1)
+		go func() { errc <- c.Auth.SignOut(context.Background(), SignOutLocal) }()
+		time.Sleep(500 * time.Millisecond) // the logout is under way
+		second := f.session("user-2")
+		signIn(t, c, second)
+		require.NoError(t, <-errc)
+		assert.Equal(t, []string{first.AccessToken}, f.logoutBearers())
+		cur, err := c.Auth.Session(context.Background())
+		require.NoError(t, err)
+		assert.Same(t, second, cur)
+		stored, _ := store.Load(context.Background())
+		assert.Same(t, second, stored)
+	})
+}
+
+// TestSignOutClearsSessionRefreshedMeanwhile: a refresh (not a sign-in)
+// committed while the logout request is under way does not keep the
+// session alive locally.
+func TestSignOutClearsSessionRefreshedMeanwhile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.logoutDelay = time.Second
+		c := newFakeClient(t, f)
+		signIn(t, c, f.session("user-1"))
+		errc := make(chan error, 1)
+		go func() { errc <- c.Auth.SignOut(context.Background(), SignOutLocal) }()
+		time.Sleep(500 * time.Millisecond)
+		_, err := c.Auth.RefreshSession(context.Background())
+		require.NoError(t, err)
+		require.NoError(t, <-errc)
+		_, err = c.Auth.Session(context.Background())
+		assert.ErrorIs(t, err, ErrSessionMissing)
+	})
+}
+
+// TestRefreshSessionWithSharesTheRefresh: a refresh token from a cookie
+// that is also the current session's (cookie flow with the background
+// refresher) is exchanged once, whoever asks, and a token exchanged moments
+// ago yields the newest session without a request: reuse detection never
+// sees it twice.
+func TestRefreshSessionWithSharesTheRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.tokenDelay = 100 * time.Millisecond
+		store := NewMemoryStore()
+		c := newFakeClient(t, f, WithSessionStore(store))
+		cookie := f.expiredSession("user-1")
+		signIn(t, c, cookie)
+
+		var wg sync.WaitGroup
+		wg.Go(func() { assert.NoError(t, query(context.Background(), c)) })
+		var got *Session
+		wg.Go(func() {
+			var err error
+			got, err = c.Auth.RefreshSessionWith(context.Background(), cookie.RefreshToken)
+			assert.NoError(t, err)
+		})
+		wg.Wait()
+		assert.EqualValues(t, 1, f.refreshes.Load())
+		assert.EqualValues(t, 0, f.reused.Load())
+		cur, err := c.Auth.Session(context.Background())
+		require.NoError(t, err)
+		assert.Same(t, cur, got)
+		stored, _ := store.Load(context.Background())
+		assert.Same(t, cur, stored)
+
+		// The session is rotated again; the stale cookie still yields the
+		// newest session, not the one whose refresh token is spent.
+		latest, err := c.Auth.RefreshSession(context.Background())
+		require.NoError(t, err)
+		again, err := c.Auth.RefreshSessionWith(context.Background(), cookie.RefreshToken)
+		require.NoError(t, err)
+		assert.Same(t, latest, again)
+		assert.EqualValues(t, 2, f.refreshes.Load())
+		assert.EqualValues(t, 0, f.reused.Load())
+
+		// A client of its own (a request handler) with the same stale cookie.
+		other := c.WithSession(f.session("user-3"))
+		s, err := other.Auth.RefreshSessionWith(context.Background(), cookie.RefreshToken)
+		require.NoError(t, err)
+		assert.Equal(t, latest.RefreshToken, s.RefreshToken)
+		assert.EqualValues(t, 2, f.refreshes.Load())
+		assert.EqualValues(t, 0, f.reused.Load())
+	})
+}
+
+// TestRefreshSessionWithSignsIn: a token the client does not hold is
+// exchanged and the client signed in with the result (TOKEN_REFRESHED,
+// saved); a refused one is returned as the server's error.
+func TestRefreshSessionWithSignsIn(t *testing.T) {
+	f := newFakeSupabase(t)
+	store := NewMemoryStore()
+	c := newFakeClient(t, f, WithSessionStore(store))
+	events, unsub := watchEvents(c)
+	defer unsub()
+	cookie := f.session("user-1")
+	s, err := c.Auth.RefreshSessionWith(context.Background(), cookie.RefreshToken)
+	require.NoError(t, err)
+	assert.NotEqual(t, cookie.RefreshToken, s.RefreshToken)
+	stored, _ := store.Load(context.Background())
+	assert.Same(t, s, stored)
+	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed}, events.wait(t, 2))
+
+	f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+	_, err = c.Auth.RefreshSessionWith(context.Background(), f.session("user-2").RefreshToken)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 400, e.Status)
+	cur, _ := c.Auth.Session(context.Background())
+	assert.Same(t, s, cur, "a failed exchange leaves the session alone")
+}
+
+// TestEventPanickingSubscriberIsLogged: a subscriber's panic is recovered
+// and logged at Error with its value, never with session data; the
+// subscriber keeps receiving events.
+func TestEventPanickingSubscriberIsLogged(t *testing.T) {
+	f := newFakeSupabase(t)
+	logs := newLogRecords()
+	c := newFakeClient(t, f, WithLogger(slog.New(logs)))
+	s := f.session("user-1")
+	calls := make(chan AuthChangeEvent, 8)
+	unsub := c.Auth.OnAuthStateChange(func(e AuthChangeEvent, _ *Session) {
+		calls <- e
+		panic(fmt.Sprintf("subscriber bug on %s", e))
+	})
+	defer unsub()
+	signIn(t, c, s)
+	for _, want := range []AuthChangeEvent{EventInitialSession, EventSignedIn} {
+		select {
+		case e := <-calls:
+			assert.Equal(t, want, e)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s", want)
+		}
+	}
+	r := logs.find(t, "subscriber panicked")
+	assert.Equal(t, slog.LevelError, r.Level)
+	a := recordAttrs(r)
+	assert.Equal(t, "string", a["panic_type"])
+	assert.Contains(t, a["panic"], "subscriber bug on INITIAL_SESSION")
+	assert.Equal(t, "INITIAL_SESSION", a["event"])
+	require.Eventually(t, func() bool { return strings.Contains(logs.text(), "subscriber bug on SIGNED_IN") },
+		10*time.Second, time.Millisecond)
+	text := logs.text()
+	assert.NotContains(t, text, s.AccessToken)
+	assert.NotContains(t, text, s.RefreshToken)
+}
+
+// TestEventSlowSubscriberQueueMergesRefreshes: while a subscriber is busy,
+// consecutive TOKEN_REFRESHED wait as one, carrying the latest session, so
+// the background refresher cannot grow its queue; other events all stay.
+func TestEventSlowSubscriberQueueMergesRefreshes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		c := newFakeClient(t, f)
+		signIn(t, c, f.session("user-1"))
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var got []string
+		unsub := c.Auth.OnAuthStateChange(func(e AuthChangeEvent, s *Session) {
+			if e == EventInitialSession {
+				<-release
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			rt := "-"
+			if s != nil {
+				rt = s.RefreshToken
+			}
+			got = append(got, string(e)+":"+rt)
+		})
+		defer unsub()
+		ctx := context.Background()
+		first := c.Auth.sessions.cur.Load()
+		var last *Session
+		for range 50 {
+			var err error
+			last, err = c.Auth.RefreshSession(ctx)
+			require.NoError(t, err)
+		}
+		c.Auth.sessions.updateUser(ctx, &User{ID: "user-1"})
+		upd := c.Auth.sessions.cur.Load()
+		synctest.Wait()
+		sub := c.Auth.sessions.events.subs
+		require.Len(t, sub, 1)
+		for _, s := range sub {
+			s.mu.Lock()
+			assert.Len(t, s.queue, 2, "50 refreshes wait as one")
+			s.mu.Unlock()
+		}
+		close(release)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Equal(t, []string{"INITIAL_SESSION:" + first.RefreshToken, "TOKEN_REFRESHED:" + last.RefreshToken,
+			"USER_UPDATED:" + upd.RefreshToken}, got)
+	})
 }

@@ -16,16 +16,40 @@ import (
 // anyone sees the new session; Delete is called on sign-out.
 //
 // Implementations must be safe for concurrent use. Load returns (nil, nil)
-// when nothing is stored.
+// when nothing is stored. When what is stored is not a session (corrupt
+// data), Load should return an error matching ErrStoredSessionInvalid (a
+// *json.SyntaxError or *json.UnmarshalTypeError in the chain is recognised
+// too): the client then logs it and starts signed out, and the next
+// sign-in overwrites the data. Any other Load error is taken as transient:
+// the call that needed the session returns it and the next call tries again.
 type SessionStore interface {
 	Load(ctx context.Context) (*Session, error)
 	Save(ctx context.Context, s *Session) error
 	Delete(ctx context.Context) error
 }
 
+// ErrStoredSessionInvalid is matched by the error of a SessionStore's Load
+// when the stored data is not a session.
+var ErrStoredSessionInvalid = errors.New("supabase: stored data is not a session")
+
+// storeDataInvalid reports whether err, from SessionStore.Load, says the
+// stored data is corrupt rather than unreadable for now.
+func storeDataInvalid(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.Is(err, ErrStoredSessionInvalid) || errors.As(err, &syntax) || errors.As(err, &typ)
+}
+
 // LockingStore is a SessionStore shared between processes. The client holds
-// Lock around each refresh and re-reads the store inside it, so a refresh
-// token rotated by another process is adopted, never sent twice.
+// Lock around each refresh, re-reading the store inside it so a refresh
+// token rotated by another process is adopted, never sent twice, and around
+// every write of its own (sign-in, sign-out, user update), so such a write
+// is never overtaken by a refresh another process is committing.
+//
+// Load, Save and Delete are called while Lock is held (and Load also
+// without it): they must not take the lock themselves. Lock is not
+// reentrant: the client never calls it while holding it. Lock waits while
+// ctx allows and returns ctx's error when it ends first.
 type LockingStore interface {
 	SessionStore
 	Lock(ctx context.Context) (unlock func(), err error)
@@ -65,34 +89,39 @@ func (m *MemoryStore) Delete(context.Context) error {
 
 // FileStore keeps the session in a JSON file readable only by its owner
 // (mode 0600), for scripts and command-line tools. Writes are atomic
-// (write to a temporary file, then rename), and refreshes are serialised
-// across processes with an advisory lock (flock) on path+".lock": a process
-// about to refresh first re-reads the file and adopts a token another
-// process rotated, so processes sharing the file never send a refresh
-// token twice nor lose a rotated one. Without flock (non-Unix systems) only
-// the goroutines of one process are serialised.
+// (write to a temporary file, then rename), and refreshes, sign-ins and
+// sign-outs are serialised across processes with an advisory lock (flock)
+// on path+".lock": a process about to refresh first re-reads the file and
+// adopts a token another process rotated, so processes sharing the file
+// never send a refresh token twice nor lose a rotated one, and a refresh
+// that one process is committing never overwrites another's sign-out or
+// sign-in. Without flock (non-Unix systems) only the goroutines of one
+// process are serialised. Create it with NewFileStore.
 type FileStore struct {
 	path string
-	mu   sync.Mutex // serialises this process's goroutines around the file lock
+	// sem (one slot) serialises this process's goroutines around the file
+	// lock; a channel rather than a mutex so that waiting watches ctx.
+	sem chan struct{}
 }
 
 // NewFileStore returns a store at path. The directory is created (0700) on
 // first save.
 func NewFileStore(path string) (*FileStore, error) {
 	if path == "" {
-		return nil, errors.New("supabase: NewFileStore: empty path")
+		return nil, invalidArg("NewFileStore: empty path")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("supabase: NewFileStore: %w", err)
 	}
-	return &FileStore{path: abs}, nil
+	return &FileStore{path: abs, sem: make(chan struct{}, 1)}, nil
 }
 
 // Path returns the file's absolute path.
 func (f *FileStore) Path() string { return f.path }
 
-// Load reads the session; a missing file is no session.
+// Load reads the session; a missing file is no session. A file that is not
+// a session yields an error matching ErrStoredSessionInvalid.
 func (f *FileStore) Load(context.Context) (*Session, error) {
 	data, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -106,7 +135,7 @@ func (f *FileStore) Load(context.Context) (*Session, error) {
 	}
 	var s Session
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("supabase: session file %s is not a session: %w", f.path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrStoredSessionInvalid, f.path, err)
 	}
 	return &s, nil
 }
@@ -160,17 +189,32 @@ func (f *FileStore) Delete(context.Context) error {
 	return nil
 }
 
-// Lock takes the cross-process lock. It waits while ctx allows.
+// Lock takes the cross-process lock. It waits, for other goroutines of
+// this process as for other processes, while ctx allows; when ctx ends
+// first it returns an error matching ctx's.
 func (f *FileStore) Lock(ctx context.Context) (func(), error) {
-	f.mu.Lock()
+	if f.sem == nil {
+		return nil, errors.New("supabase: session lock: FileStore not created with NewFileStore")
+	}
+	select {
+	case f.sem <- struct{}{}: // free: taken even if ctx has just ended
+	default:
+		select {
+		case f.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("supabase: session lock: %w", ctx.Err())
+		}
+	}
+	release := func() { <-f.sem }
 	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
-		f.mu.Unlock()
+		release()
 		return nil, fmt.Errorf("supabase: session lock: %w", err)
 	}
 	unlock, err := lockFile(ctx, f.path+".lock")
 	if err != nil {
-		f.mu.Unlock()
+		release()
 		return nil, fmt.Errorf("supabase: session lock: %w", err)
 	}
-	return func() { unlock(); f.mu.Unlock() }, nil
+	var once sync.Once
+	return func() { once.Do(func() { unlock(); release() }) }, nil
 }

@@ -3,13 +3,16 @@ package supabase
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,4 +254,166 @@ func TestStoreHelperProcess(t *testing.T) {
 		require.NotEmpty(t, stored.RefreshToken)
 	}
 	c.core.httpClient.CloseIdleConnections()
+}
+
+// TestFileStoreLockWaitWatchesCtx: goroutines of one process waiting for
+// the lock give up when their ctx ends, as a wait for another process does.
+func TestFileStoreLockWaitWatchesCtx(t *testing.T) {
+	fs, err := NewFileStore(filepath.Join(t.TempDir(), "session.json"))
+	require.NoError(t, err)
+	unlock, err := fs.Lock(context.Background())
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		u, err := fs.Lock(ctx)
+		if err == nil {
+			u()
+		}
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Lock ignored its ctx while another goroutine held the lock")
+	}
+
+	done, cancelDone := context.WithCancel(context.Background())
+	cancelDone()
+	_, err = fs.Lock(done)
+	assert.ErrorIs(t, err, context.Canceled)
+
+	unlock()
+	unlock() // a second call is a no-op
+	// A free lock is taken even with an ended ctx (nothing to wait for).
+	u, err := fs.Lock(done)
+	require.NoError(t, err)
+	u()
+	u, err = fs.Lock(context.Background())
+	require.NoError(t, err)
+	u()
+}
+
+// TestStoreWritesWaitForOtherProcessRefresh: a sign-out or sign-in in one
+// process waits while another process holds the lock to commit a refresh,
+// so that refresh never brings a signed-out session back into the file nor
+// overwrites a new sign-in.
+func TestStoreWritesWaitForOtherProcessRefresh(t *testing.T) {
+	if !fileLocking {
+		t.Skip("no cross-process file locking on " + runtime.GOOS)
+	}
+	for _, op := range []string{"SignOut", "SignIn"} {
+		t.Run(op, func(t *testing.T) {
+			f := newFakeSupabase(t)
+			path := filepath.Join(t.TempDir(), "session.json")
+			fa, _ := NewFileStore(path)
+			other, _ := NewFileStore(path) // the other process
+			a := newFakeClient(t, f, WithSessionStore(fa))
+			signIn(t, a, f.session("user-1"))
+			fresh := f.session("user-2")
+
+			unlock, err := other.Lock(context.Background()) // the other process refreshes
+			require.NoError(t, err)
+			errc := make(chan error, 1)
+			go func() {
+				if op == "SignOut" {
+					errc <- a.Auth.SignOut(context.Background(), SignOutLocal)
+				} else {
+					errc <- a.Auth.sessions.set(context.Background(), fresh, EventSignedIn)
+				}
+			}()
+			select {
+			case err := <-errc:
+				t.Fatalf("%s wrote the file while another process held the lock (%v)", op, err)
+			case <-time.After(100 * time.Millisecond):
+			}
+			// The other process commits its refresh, then releases the lock.
+			require.NoError(t, other.Save(context.Background(), f.session("user-1")))
+			unlock()
+			require.NoError(t, <-errc)
+
+			stored, err := fa.Load(context.Background())
+			require.NoError(t, err)
+			if op == "SignOut" {
+				assert.Nil(t, stored, "the signed-out session came back")
+			} else {
+				require.NotNil(t, stored)
+				assert.Equal(t, fresh.RefreshToken, stored.RefreshToken, "the new sign-in was overwritten")
+			}
+		})
+	}
+}
+
+// TestStoreCorruptSessionStartsSignedOut: a stored session that is not a
+// session is logged and taken as none: queries run as anon, SignOut works,
+// and the next sign-in replaces it.
+func TestStoreCorruptSessionStartsSignedOut(t *testing.T) {
+	f := newFakeSupabase(t)
+	path := filepath.Join(t.TempDir(), "session.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"access_token": 42`), 0o600))
+	fs, _ := NewFileStore(path)
+	_, err := fs.Load(context.Background())
+	require.ErrorIs(t, err, ErrStoredSessionInvalid)
+	logs := newLogRecords()
+	c := newFakeClient(t, f, WithSessionStore(fs), WithLogger(slog.New(logs)))
+
+	require.NoError(t, query(context.Background(), c))
+	assert.Equal(t, []string{fakeKey}, f.restBearers())
+	_, err = c.Auth.Session(context.Background())
+	assert.ErrorIs(t, err, ErrSessionMissing)
+	require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
+	r := logs.find(t, "stored session is invalid")
+	assert.Equal(t, slog.LevelError, r.Level)
+
+	s := f.session("user-1")
+	signIn(t, c, s)
+	stored, err := fs.Load(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, s.RefreshToken, stored.RefreshToken)
+
+	// A custom store whose data does not decode, reported as JSON errors.
+	var syntax json.SyntaxError
+	assert.True(t, storeDataInvalid(fmt.Errorf("decoding: %w", &syntax)))
+	assert.True(t, storeDataInvalid(&json.UnmarshalTypeError{}))
+	assert.False(t, storeDataInvalid(os.ErrPermission))
+}
+
+// failingLoadStore fails every Load as unavailable storage would.
+type failingLoadStore struct {
+	MemoryStore
+	deletes atomic.Int64
+}
+
+var errStoreDown = errors.New("session storage unavailable")
+
+func (s *failingLoadStore) Load(context.Context) (*Session, error) { return nil, errStoreDown }
+
+func (s *failingLoadStore) Delete(ctx context.Context) error {
+	s.deletes.Add(1)
+	return s.MemoryStore.Delete(ctx)
+}
+
+// TestStoreUnreadableSessionSignOut: a store that cannot be read makes the
+// calls needing the session fail (and try again), but SignOut still removes
+// the stored session, returns the error (the session may be alive on the
+// server), and leaves the client usable, signed out.
+func TestStoreUnreadableSessionSignOut(t *testing.T) {
+	f := newFakeSupabase(t)
+	store := &failingLoadStore{}
+	c := newFakeClient(t, f, WithSessionStore(store))
+	assert.ErrorIs(t, query(context.Background(), c), errStoreDown)
+	assert.ErrorIs(t, query(context.Background(), c), errStoreDown, "tried again")
+
+	assert.ErrorIs(t, c.Auth.SignOut(context.Background(), SignOutOthers), errStoreDown)
+	assert.Zero(t, store.deletes.Load(), "SignOutOthers keeps the local session")
+	assert.ErrorIs(t, c.Auth.SignOut(context.Background(), SignOutGlobal), errStoreDown)
+	assert.EqualValues(t, 1, store.deletes.Load(), "the stored session was deleted")
+	assert.Zero(t, f.logouts.Load())
+
+	require.NoError(t, query(context.Background(), c), "signed out now")
+	assert.Equal(t, []string{fakeKey}, f.restBearers())
+	require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
 }
