@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 GO ?= go
-export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+export PGPORT ?= 5432
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:$(PGPORT)/postgres?sslmode=disable
 
 .PHONY: test demo vet lint bench conformance
 

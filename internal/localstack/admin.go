@@ -214,6 +214,12 @@ func (s *Server) adminUpdateUser(w http.ResponseWriter, r *http.Request) {
 			if err := s.applyUserChanges(ctx, tx, u, p.Email, p.Phone, p.Password, p.UserMetadata, p.AppMetadata, true); err != nil {
 				return err
 			}
+			if p.Password != nil {
+				// As Supabase Auth: a password set by an admin signs every session out.
+				if _, err := tx.Exec(ctx, `DELETE FROM auth.sessions WHERE user_id = $1`, u.ID); err != nil {
+					return err
+				}
+			}
 			if p.Role != "" {
 				if _, err := tx.Exec(ctx, `UPDATE auth.users SET role = $2, updated_at = now() WHERE id = $1`, u.ID, p.Role); err != nil {
 					return err

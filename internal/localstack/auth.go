@@ -590,7 +590,13 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if u == nil || u.password == "" || bcrypt.CompareHashAndPassword([]byte(u.password), []byte(p.Password)) != nil {
+		// Without a user or a password a dummy hash is compared, so the
+		// answer takes as long and does not tell which accounts exist.
+		hash := s.dummyHash()
+		if u != nil && u.password != "" {
+			hash = []byte(u.password)
+		}
+		if bcrypt.CompareHashAndPassword(hash, []byte(p.Password)) != nil || u == nil || u.password == "" {
 			return invalid
 		}
 		if email != "" && u.EmailConfirmedAt == nil {
@@ -612,9 +618,10 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request) error {
 }
 
 // refreshGrant rotates a refresh token. A rotated token presented again
-// within the reuse interval gets the session's active token back (the
-// client lost the previous answer); later, it is taken as theft: every
-// token of the session is revoked and refresh_token_already_used answered.
+// gets the session's active token back when it is that token's parent (the
+// client lost the previous answer) or within the reuse interval; otherwise
+// it is taken as theft: every token of the session is revoked and
+// refresh_token_already_used answered.
 func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	var p struct {
@@ -673,12 +680,16 @@ func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request) error {
 		}
 		issued := ""
 		if revoked {
-			var active string
-			err := tx.QueryRow(ctx, `SELECT token FROM auth.refresh_tokens WHERE session_id = $1 AND NOT revoked ORDER BY id DESC LIMIT 1`, sid).Scan(&active)
+			var active, parent string
+			err := tx.QueryRow(ctx, `SELECT token, coalesce(parent, '') FROM auth.refresh_tokens WHERE session_id = $1 AND NOT revoked ORDER BY id DESC LIMIT 1`, sid).
+				Scan(&active, &parent)
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 				return err
 			}
-			if active == "" || time.Since(updated) > s.cfg.RefreshReuseInterval {
+			// The active token's direct parent always gets it back: the
+			// client lost the answer to its last refresh. Older tokens only
+			// within the reuse interval.
+			if active == "" || (parent != p.RefreshToken && time.Since(updated) > s.cfg.RefreshReuseInterval) {
 				if _, err := tx.Exec(ctx, `UPDATE auth.refresh_tokens SET revoked = true, updated_at = now() WHERE session_id = $1 AND NOT revoked`, sid); err != nil {
 					return err
 				}
@@ -823,6 +834,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		if err := decodeBody(r, &p); err != nil {
 			return err
 		}
+		if au.user.IsAnonymous && deref(p.Password) != "" && deref(p.Email) == "" && deref(p.Phone) == "" {
+			return authErr(http.StatusUnprocessableEntity, "validation_failed", "Updating password of an anonymous user without an email or phone is not allowed")
+		}
 		if p.Password != nil && au.user.password != "" &&
 			bcrypt.CompareHashAndPassword([]byte(au.user.password), []byte(*p.Password)) == nil {
 			return authErr(http.StatusUnprocessableEntity, "same_password", "New password should be different from the old password.")
@@ -830,6 +844,12 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
 			if err := s.applyUserChanges(ctx, tx, au.user, p.Email, p.Phone, p.Password, p.Data, nil, !s.cfg.RequireEmailConfirmation); err != nil {
 				return err
+			}
+			if p.Password != nil {
+				// As Supabase Auth: a new password signs every other session out.
+				if _, err := tx.Exec(ctx, `DELETE FROM auth.sessions WHERE user_id = $1 AND id::text <> $2`, au.user.ID, au.sessionID); err != nil {
+					return err
+				}
 			}
 			u, err := findUser(ctx, tx, "id = $1", au.user.ID)
 			if err != nil {
@@ -898,6 +918,9 @@ func (s *Server) applyUserChanges(ctx context.Context, tx pgx.Tx, u *user, email
 					WHERE user_id = $1 AND provider = 'email'`, u.ID, e); err != nil {
 					return err
 				}
+				if err := linkIdentity(ctx, tx, u.ID, "email", map[string]any{"sub": u.ID, "email": e, "email_verified": true, "phone_verified": false}); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -914,12 +937,35 @@ func (s *Server) applyUserChanges(ctx context.Context, tx pgx.Tx, u *user, email
 				}
 				return err
 			}
+			if p != "" {
+				if err := linkIdentity(ctx, tx, u.ID, "phone", map[string]any{"sub": u.ID, "phone": p, "email_verified": false, "phone_verified": true}); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if err := mergeMeta(ctx, tx, u.ID, "raw_user_meta_data", userMeta); err != nil {
 		return err
 	}
 	return mergeMeta(ctx, tx, u.ID, "raw_app_meta_data", appMeta)
+}
+
+// linkIdentity gives user id an identity for provider when it has none, as
+// a confirmed email or phone change does in Supabase Auth: the providers in
+// its app metadata follow, and an anonymous user becomes a permanent one.
+func linkIdentity(ctx context.Context, tx pgx.Tx, id, provider string, data map[string]any) error {
+	dataJSON, _ := json.Marshal(data)
+	_, err := tx.Exec(ctx, `INSERT INTO auth.identities (provider_id, user_id, identity_data, provider)
+		SELECT $1::text, $1::text::uuid, $2, $3
+		WHERE NOT EXISTS (SELECT FROM auth.identities WHERE user_id = $1::text::uuid AND provider = $3)`, id, dataJSON, provider)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE auth.users SET is_anonymous = false, updated_at = now(),
+		raw_app_meta_data = raw_app_meta_data || jsonb_build_object('provider', coalesce(raw_app_meta_data ->> 'provider', $2),
+			'providers', (SELECT jsonb_agg(provider ORDER BY created_at, id) FROM auth.identities WHERE user_id = $1))
+		WHERE id = $1`, id, provider)
+	return err
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

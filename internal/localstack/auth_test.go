@@ -3,6 +3,7 @@ package localstack_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +163,27 @@ func TestAnonymousSignIn(t *testing.T) {
 	if cl["is_anonymous"] != true || cl["role"] != "authenticated" || cl["amr"].([]any)[0].(map[string]any)["method"] != "anonymous" {
 		t.Errorf("claims = %v", cl)
 	}
+
+	// A password alone cannot be set; with an email the user is converted.
+	tok := s["access_token"].(string)
+	wantError(t, c.do("PUT", "/auth/v1/user", tok, map[string]any{"password": "password1"}), 422,
+		`{"code":"validation_failed","message":"Updating password of an anonymous user without an email or phone is not allowed"}`)
+	r = c.do("PUT", "/auth/v1/user", tok, map[string]any{"email": "anon@example.com", "password": "password1"})
+	u := r.json(t)
+	ids, _ := u["identities"].([]any)
+	if r.status != 200 || u["is_anonymous"] != false || len(ids) != 1 || ids[0].(map[string]any)["provider"] != "email" ||
+		fmt.Sprint(u["app_metadata"]) != "map[provider:email providers:[email]]" {
+		t.Fatalf("converted user: %d %s", r.status, r.body)
+	}
+	signedIn := c.signIn("anon@example.com", "password1")
+	if claimsOf(t, signedIn.AccessToken)["is_anonymous"] != false {
+		t.Error("the converted user signs in as anonymous")
+	}
+	// A phone added later is one more identity.
+	r = c.do("PUT", "/auth/v1/user", signedIn.AccessToken, map[string]any{"phone": "+15555550123"})
+	if u := r.json(t); r.status != 200 || len(u["identities"].([]any)) != 2 || fmt.Sprint(u["app_metadata"]) != "map[provider:email providers:[email phone]]" {
+		t.Errorf("phone added: %d %s", r.status, r.body)
+	}
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {
@@ -189,10 +211,24 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		t.Fatalf("reuse within interval: %d %s", r.status, r.body)
 	}
 
-	// Later, reuse is taken as theft: the whole session is revoked.
+	// After it too, as long as the old token is the active one's parent.
 	time.Sleep(1100 * time.Millisecond)
+	r = c.refresh(s0.RefreshToken)
+	json.Unmarshal(r.body, &again)
+	if r.status != 200 || again.RefreshToken != s1.RefreshToken {
+		t.Fatalf("parent of the active token after the interval: %d %s", r.status, r.body)
+	}
+
+	// An older token reused after the interval is taken as theft: the whole
+	// session is revoked.
+	r = c.refresh(s1.RefreshToken)
+	var s2 session
+	json.Unmarshal(r.body, &s2)
+	if r.status != 200 || s2.RefreshToken == s1.RefreshToken {
+		t.Fatalf("second rotation: %d %s", r.status, r.body)
+	}
 	wantError(t, c.refresh(s0.RefreshToken), 400, `{"code":"refresh_token_already_used","message":"Invalid Refresh Token: Already Used"}`)
-	wantError(t, c.refresh(s1.RefreshToken), 400, `{"code":"refresh_token_already_used","message":"Invalid Refresh Token: Already Used"}`)
+	wantError(t, c.refresh(s2.RefreshToken), 400, `{"code":"refresh_token_already_used","message":"Invalid Refresh Token: Already Used"}`)
 
 	wantError(t, c.refresh("no-such-token"), 400, `{"code":"refresh_token_not_found","message":"Invalid Refresh Token: Refresh Token Not Found"}`)
 	wantError(t, c.do("POST", "/auth/v1/token?grant_type=refresh_token", "", map[string]any{}), 400, `{"error":"invalid_request","error_description":"refresh_token required"}`)
@@ -342,4 +378,57 @@ func TestPhoneAndEmailChange(t *testing.T) {
 		t.Errorf("email change: %d %s", r.status, r.body)
 	}
 	c.signIn("new@example.com", "password1")
+}
+
+// A password change signs the user's other sessions out; one made by an
+// admin signs out every session.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	c := newClient(t)
+	notFound := `{"code":"refresh_token_not_found","message":"Invalid Refresh Token: Refresh Token Not Found"}`
+	a := c.signUp("pw@example.com", "password1")
+	b := c.signIn("pw@example.com", "password1")
+	if r := c.do("PUT", "/auth/v1/user", a.AccessToken, map[string]any{"password": "password2"}); r.status != 200 {
+		t.Fatalf("change password: %d %s", r.status, r.body)
+	}
+	wantError(t, c.refresh(b.RefreshToken), 400, notFound)
+	if r := c.refresh(a.RefreshToken); r.status != 200 {
+		t.Errorf("the session that changed the password: %d %s", r.status, r.body)
+	}
+
+	d := c.signIn("pw@example.com", "password2")
+	if r := c.do("PUT", "/auth/v1/admin/users/"+d.User.ID, c.st.ServiceRoleKey, map[string]any{"password": "password3"}); r.status != 200 {
+		t.Fatalf("admin password change: %d %s", r.status, r.body)
+	}
+	wantError(t, c.refresh(d.RefreshToken), 400, notFound)
+	if r := c.do("PUT", "/auth/v1/admin/users/"+d.User.ID, c.st.ServiceRoleKey, map[string]any{"user_metadata": map[string]any{"x": 1}}); r.status != 200 {
+		t.Fatalf("admin metadata change: %d %s", r.status, r.body)
+	}
+	e := c.signIn("pw@example.com", "password3")
+	if r := c.do("PUT", "/auth/v1/user", e.AccessToken, map[string]any{"data": map[string]any{"y": 2}}); r.status != 200 {
+		t.Fatalf("metadata change: %d %s", r.status, r.body)
+	}
+	if r := c.refresh(e.RefreshToken); r.status != 200 {
+		t.Errorf("a change without a password ended the session: %d %s", r.status, r.body)
+	}
+}
+
+// A sign-in for an unknown email takes as long as one with a wrong
+// password: both compare a bcrypt hash of the configured cost.
+func TestInvalidCredentialsTiming(t *testing.T) {
+	c := newClient(t, localstacktest.Configure(func(cfg *localstack.Config) { cfg.BcryptCost = 8 }))
+	c.signUp("known@example.com", "password1")
+	invalid := `{"code":"invalid_credentials","message":"Invalid login credentials"}`
+	timed := func(email string) time.Duration {
+		best := time.Hour
+		for range 2 {
+			start := time.Now()
+			wantError(t, c.do("POST", "/auth/v1/token?grant_type=password", "", map[string]any{"email": email, "password": "wrong-password"}), 400, invalid)
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	known, unknown := timed("known@example.com"), timed("nobody@example.com")
+	if unknown < known/2 {
+		t.Errorf("unknown email answered in %s, wrong password in %s", unknown, known)
+	}
 }

@@ -28,8 +28,8 @@ type relationship struct {
 
 // relationships finds the foreign keys between parent and child in schema,
 // in both directions, as PostgREST's schema cache would.
-func (s *Server) relationships(ctx context.Context, schema, parent, child string) ([]relationship, error) {
-	rows, err := s.pool.Query(ctx, `SELECT c.conname::text, cl.relname::text, fcl.relname::text,
+func relationships(ctx context.Context, db dbtx, schema, parent, child string) ([]relationship, error) {
+	rows, err := db.Query(ctx, `SELECT c.conname::text, cl.relname::text, fcl.relname::text,
 			array(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(n, i)
 				JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i),
 			array(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY AS k(n, i)
@@ -77,13 +77,15 @@ func (s *Server) relationships(ctx context.Context, schema, parent, child string
 
 // resolveEmbeds finds the relationship of every embedded resource in items,
 // answering PostgREST's PGRST200 (none) and PGRST201 (ambiguous) errors.
-func (c *restCall) resolveEmbeds(ctx context.Context, parent string, items []selectItem) error {
+// db is the request's transaction when there is one already, so that a
+// request never waits for a second connection while holding one.
+func (c *restCall) resolveEmbeds(ctx context.Context, db dbtx, parent string, items []selectItem) error {
 	for _, it := range items {
 		e := it.embed
 		if e == nil {
 			continue
 		}
-		rels, err := c.s.relationships(ctx, c.schema, parent, e.name)
+		rels, err := relationships(ctx, db, c.schema, parent, e.name)
 		if err != nil {
 			return err
 		}
@@ -121,7 +123,7 @@ func (c *restCall) resolveEmbeds(ctx context.Context, parent string, items []sel
 		}
 		if e.spread && slices.ContainsFunc(e.sel, func(it selectItem) bool { return it.star }) {
 			// A spread needs the names of the columns it brings up.
-			cols, err := c.s.columns(ctx, c.schema, e.name)
+			cols, err := columns(ctx, db, c.schema, e.name)
 			if err != nil {
 				return err
 			}
@@ -137,7 +139,7 @@ func (c *restCall) resolveEmbeds(ctx context.Context, parent string, items []sel
 			}
 			e.sel = sel
 		}
-		if err := c.resolveEmbeds(ctx, e.name, e.sel); err != nil {
+		if err := c.resolveEmbeds(ctx, db, e.name, e.sel); err != nil {
 			return err
 		}
 	}
@@ -145,8 +147,8 @@ func (c *restCall) resolveEmbeds(ctx context.Context, parent string, items []sel
 }
 
 // columns lists the columns of a table in their order.
-func (s *Server) columns(ctx context.Context, schema, table string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.attname::text FROM pg_attribute a
+func columns(ctx context.Context, db dbtx, schema, table string) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT a.attname::text FROM pg_attribute a
 		JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
 		ORDER BY a.attnum`, schema, table)

@@ -2,7 +2,16 @@ package localstack_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/supabase-go/supabase/internal/localstack"
+	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
 )
 
 const booksSQL = `
@@ -76,5 +85,42 @@ func TestEmbedding(t *testing.T) {
 		"Prefer", "return=representation")
 	if r.status != 201 || string(r.body) != `[{"title":"Guards! Guards!","author":{"name":"Pratchett"}}]` {
 		t.Errorf("insert with embed: %d %s", r.status, r.body)
+	}
+}
+
+// An RPC with embeds looks its relationships up on the request's own
+// connection: with a small pool, concurrent calls would otherwise each hold
+// a connection while waiting for another.
+func TestRPCEmbedsWithSmallPool(t *testing.T) {
+	c := newClient(t, localstacktest.Configure(func(cfg *localstack.Config) { cfg.MaxConns = 2 }))
+	if _, err := c.st.Server.Pool().Exec(context.Background(), booksSQL+
+		`CREATE FUNCTION public.f() RETURNS SETOF public.authors LANGUAGE sql STABLE AS 'SELECT * FROM public.authors';`); err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", c.st.URL+"/rest/v1/rpc/f?select=id,books!author_id(id)&order=id", nil)
+			req.Header.Set("apikey", c.st.AnonKey)
+			resp, err := hc.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || !strings.HasPrefix(string(b), `[{"id":1,"books":[{"id":1}, `) {
+				errs <- fmt.Errorf("%d %s", resp.StatusCode, b)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -123,6 +123,9 @@ func (s *Server) toRESTError(err error, authed bool) *restError {
 		return re
 	}
 	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "PGRST" {
+		return raisedError(pe)
+	}
 	if errors.As(err, &pe) {
 		out := &restError{status: pgStatus(pe, authed), code: pe.Code, message: pe.Message}
 		if pe.Detail != "" {
@@ -141,6 +144,38 @@ func (s *Server) toRESTError(err error, authed bool) *restError {
 }
 
 // pgStatus is PostgREST's mapping of SQLSTATE to HTTP status.
+// raisedError answers PostgREST's RAISE SQLSTATE 'PGRST': MESSAGE is the
+// JSON error body, DETAIL the JSON status and headers of the response.
+func raisedError(pe *pgconn.PgError) *restError {
+	var body struct {
+		Code    *string `json:"code"`
+		Message *string `json:"message"`
+		Details *string `json:"details"`
+		Hint    *string `json:"hint"`
+	}
+	var meta struct {
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+	}
+	bad := restErr(http.StatusInternalServerError, "PGRST121", "Could not parse JSON in the RAISE SQLSTATE 'PGRST' error")
+	if json.Unmarshal([]byte(pe.Message), &body) != nil || body.Code == nil || body.Message == nil {
+		return bad.withDetails("Invalid JSON value for MESSAGE: '" + pe.Message + "'").
+			withHint("MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'.")
+	}
+	if json.Unmarshal([]byte(pe.Detail), &meta) != nil || meta.Status < 100 || meta.Status > 599 {
+		return bad.withDetails("Invalid JSON value for optional DETAIL: '" + pe.Detail + "'").
+			withHint("DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'.")
+	}
+	re := &restError{status: meta.Status, code: *body.Code, message: *body.Message, hint: body.Hint, header: http.Header{}}
+	if body.Details != nil {
+		re.details = body.Details
+	}
+	for k, v := range meta.Headers {
+		re.header.Set(k, v)
+	}
+	return re
+}
+
 func pgStatus(pe *pgconn.PgError, authed bool) int {
 	c := pe.Code
 	switch c {

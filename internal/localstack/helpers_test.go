@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
 )
 
@@ -155,4 +157,14 @@ func wantError(t *testing.T, r reply, status int, body string) {
 	if !bytes.Equal(g, w) {
 		t.Errorf("body = %s\nwant   %s", g, w)
 	}
+}
+
+// signedToken signs claims with the stack's JWT secret.
+func signedToken(t *testing.T, c *client, claims map[string]any) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(claims)).SignedString([]byte(c.st.Server.JWTSecret()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

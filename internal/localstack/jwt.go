@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -69,8 +70,16 @@ func (t *verifiedToken) str(name string) string {
 	return s
 }
 
-// verifyJWT checks an HS256 token against secret.
-func verifyJWT(secret, token string) (*verifiedToken, error) {
+// restLeeway is the clock skew PostgREST allows on exp, nbf and iat.
+const restLeeway = 30 * time.Second
+
+// restJWTOptions are PostgREST's extra checks: clock skew allowed, and no
+// token issued in the future. Supabase Auth makes neither.
+var restJWTOptions = []jwt.ParserOption{jwt.WithLeeway(restLeeway), jwt.WithIssuedAt()}
+
+// verifyJWT checks an HS256 token against secret, with the parser options
+// opts on top of the signature and time checks.
+func verifyJWT(secret, token string, opts ...jwt.ParserOption) (*verifiedToken, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return nil, errJWTParts
@@ -84,7 +93,7 @@ func verifyJWT(secret, token string) (*verifiedToken, error) {
 	if hdr.Alg != "HS256" {
 		return nil, errJWTAlgorithm
 	}
-	p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}))
+	p := jwt.NewParser(append(opts, jwt.WithValidMethods([]string{"HS256"}))...)
 	claims := jwt.MapClaims{}
 	_, err := p.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return []byte(secret), nil })
 	switch {

@@ -15,6 +15,8 @@ package localstack
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,8 +24,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -48,7 +53,8 @@ const (
 // Config configures a Server. The zero value of every field means its default.
 type Config struct {
 	// DatabaseURL is a PostgreSQL connection string for a superuser.
-	// Default DefaultDatabaseURL.
+	// /rest/v1 connects to the same place as authenticator. Default
+	// DefaultDatabaseURL.
 	DatabaseURL string
 	// JWTSecret signs and verifies HS256 tokens. Default DefaultJWTSecret.
 	JWTSecret string
@@ -80,7 +86,8 @@ type Config struct {
 	// Schemas are the schemas exposed under /rest/v1; the first is the
 	// default. Default "public", "graphql_public".
 	Schemas []string
-	// MaxConns caps the connection pool. Default 10.
+	// MaxConns caps each of the two connection pools (the superuser's and
+	// authenticator's). Default 10.
 	MaxConns int32
 	// Logger receives unexpected server errors. Default: discarded.
 	Logger *slog.Logger
@@ -206,12 +213,15 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Server is a running stack: a connection pool and the HTTP handler that
-// serves /auth/v1 and /rest/v1 from it. It is safe for concurrent use.
+// Server is a running stack: connection pools and the HTTP handler that
+// serves /auth/v1 and /rest/v1 from them. It is safe for concurrent use.
 type Server struct {
 	cfg  Config
-	pool *pgxpool.Pool
+	pool *pgxpool.Pool // the DATABASE_URL superuser: auth, admin and setup
+	rest *pgxpool.Pool // authenticator, as PostgREST connects: /rest/v1
 	mux  *http.ServeMux
+
+	dummyHash func() []byte // compared when a sign-in names no user with a password
 }
 
 // New connects to cfg.DatabaseURL, applies the stack's schema (roles, the
@@ -236,7 +246,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, pool: pool, mux: http.NewServeMux()}
+	rest, err := connectAuthenticator(ctx, pool, pcfg.Copy())
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, pool: pool, rest: rest, mux: http.NewServeMux()}
+	s.dummyHash = sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte("no user has this password"), cfg.BcryptCost)
+		return h
+	})
 	s.routes()
 	return s, nil
 }
@@ -257,8 +276,65 @@ func (s *Server) ServiceRoleKey() string { return s.cfg.ServiceRoleKey }
 // JWTSecret returns the secret the server signs and verifies tokens with.
 func (s *Server) JWTSecret() string { return s.cfg.JWTSecret }
 
-// Close closes the connection pool. Stop serving requests first.
-func (s *Server) Close() { s.pool.Close() }
+// Close closes the connection pools. Stop serving requests first.
+func (s *Server) Close() {
+	s.rest.Close()
+	s.pool.Close()
+}
+
+// connectAuthenticator opens the pool /rest/v1 runs on, logged in as
+// authenticator like PostgREST, so that a request can only ever switch to
+// the API roles (a function cannot set_config('role', 'postgres')).
+// It connects as authenticator with the superuser's password first: that
+// is Supabase's convention, and also works under a trust rule. When the
+// server asks for a password authenticator does not have, authenticator
+// is given one (the superuser's, or else a random one for this process)
+// before each new connection.
+func connectAuthenticator(ctx context.Context, admin *pgxpool.Pool, pcfg *pgxpool.Config) (*pgxpool.Pool, error) {
+	pcfg.ConnConfig.User = "authenticator"
+	open := func() (*pgxpool.Pool, error) {
+		p, err := pgxpool.NewWithConfig(ctx, pcfg)
+		if err == nil {
+			if err = p.Ping(ctx); err != nil {
+				p.Close()
+			}
+		}
+		return p, err
+	}
+	p, err := open()
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) || pe.Code != "28P01" { // invalid_password
+		if err != nil {
+			return nil, fmt.Errorf("localstack: connect as authenticator: %w", err)
+		}
+		return p, nil
+	}
+	if pcfg.ConnConfig.Password == "" {
+		pcfg.ConnConfig.Password = processPassword()
+	}
+	// ALTER ROLE takes no parameters: the server quotes the literal.
+	var set string
+	if err := admin.QueryRow(ctx, `SELECT format('ALTER ROLE authenticator PASSWORD %L', $1::text)`, pcfg.ConnConfig.Password).Scan(&set); err != nil {
+		return nil, err
+	}
+	pcfg.BeforeConnect = func(ctx context.Context, _ *pgx.ConnConfig) error {
+		return retryConcurrent(ctx, func() error {
+			_, err := admin.Exec(ctx, set)
+			return err
+		})
+	}
+	if p, err = open(); err != nil {
+		return nil, fmt.Errorf("localstack: connect as authenticator: %w", err)
+	}
+	return p, nil
+}
+
+// processPassword is authenticator's password when the superuser has none.
+var processPassword = sync.OnceValue(func() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+})
 
 func (s *Server) routes() {
 	a := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.gateway(h)) }

@@ -65,7 +65,7 @@ func (c colRef) key() string {
 }
 
 var (
-	castRe  = regexp.MustCompile(`^[a-z_][a-z0-9_ ]*(\[\])?$`)
+	castRe  = regexp.MustCompile(`^[a-z_][a-z0-9_]*(\[\])?$`)
 	indexRe = regexp.MustCompile(`^-?[0-9]+$`)
 )
 
@@ -74,8 +74,9 @@ func parseColRef(s string) (colRef, error) {
 	if i := strings.Index(s, "::"); i >= 0 {
 		c.cast = strings.TrimSpace(s[i+2:])
 		s = s[:i]
-		// A type name cannot be a bind parameter, so only plain type names
-		// are accepted.
+		// A type name cannot be a bind parameter, so only one plain word
+		// (optionally an array of it) is accepted: no spaces, quotes or
+		// punctuation that could end the cast and start more SQL.
 		if !castRe.MatchString(c.cast) {
 			return c, restErr(http.StatusBadRequest, "PGRST100", fmt.Sprintf("failed to parse select parameter (%s)", s+"::"+c.cast)).
 				withDetails("unsupported cast type " + strconv.Quote(c.cast))

@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,7 +47,7 @@ func (s *Server) newRESTCall(w http.ResponseWriter, r *http.Request) (*restCall,
 	if ok && tok == "" {
 		return c, restErr(http.StatusUnauthorized, "PGRST301", "Empty JWT is sent in Authorization header")
 	}
-	vt, err := verifyJWT(s.cfg.JWTSecret, tok)
+	vt, err := verifyJWT(s.cfg.JWTSecret, tok, restJWTOptions...)
 	if err != nil {
 		var msg, code = err.Error(), "PGRST301"
 		switch err {
@@ -86,45 +87,33 @@ func (s *Server) newRESTCall(w http.ResponseWriter, r *http.Request) (*restCall,
 	return c, nil
 }
 
-// apiRoles are the roles a JWT may switch to: those Supabase grants to
-// authenticator.
-var apiRoles = map[string]bool{"anon": true, "authenticated": true, "service_role": true}
-
 // run executes f in a transaction as the request's role with its claims
-// published, the way PostgREST prepares every request. f reports whether
-// the transaction is to be committed.
+// published, the way PostgREST prepares every request. The connection is
+// authenticator's, so PostgreSQL itself refuses any other role. f reports
+// whether the transaction is to be committed.
 func (c *restCall) run(readOnly bool, f func(ctx context.Context, tx pgx.Tx) (commit bool, err error)) error {
 	ctx := c.r.Context()
 	opts := pgx.TxOptions{}
 	if readOnly {
 		opts.AccessMode = pgx.ReadOnly
 	}
-	tx, err := c.s.pool.BeginTx(ctx, opts)
+	tx, err := c.s.rest.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if !apiRoles[c.role] {
-		// The connection is a superuser's; refuse what authenticator could
-		// not switch to, with the error PostgreSQL would give it.
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)`, c.role).Scan(&exists); err != nil {
-			return err
-		}
-		if !exists {
-			return &pgconn.PgError{Code: "22023", Message: fmt.Sprintf("role %q does not exist", c.role)}
-		}
-		return &pgconn.PgError{Code: "42501", Message: fmt.Sprintf("permission denied to set role %q", c.role)}
-	}
 	headers := map[string]string{}
 	for k, v := range c.r.Header {
 		headers[strings.ToLower(k)] = strings.Join(v, ", ")
 	}
 	hjson, _ := json.Marshal(headers)
+	// As behind Supabase's gateway: PostgREST sees the path without the
+	// /rest/v1 prefix, and its search path has public and extensions after
+	// the request's schema.
 	_, err = tx.Exec(ctx, `SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
 		set_config('request.method', $3, true), set_config('request.path', $4, true),
 		set_config('request.headers', $5, true), set_config('search_path', $6, true)`,
-		c.role, string(c.claims), c.r.Method, c.r.URL.Path, string(hjson), ident(c.schema))
+		c.role, string(c.claims), c.r.Method, strings.TrimPrefix(c.r.URL.Path, "/rest/v1"), string(hjson), ident(c.schema)+", public, extensions")
 	if err != nil {
 		return err
 	}
@@ -197,7 +186,7 @@ func (s *Server) table(w http.ResponseWriter, r *http.Request) {
 	table := r.PathValue("table")
 	p, err := parseParams(table, pairs, nil)
 	if err == nil && hasEmbeds(p.sel) {
-		err = c.resolveEmbeds(r.Context(), table, p.sel)
+		err = c.resolveEmbeds(r.Context(), c.s.rest, table, p.sel)
 	}
 	if err != nil {
 		c.fail(err)
@@ -574,7 +563,7 @@ func sameSet(a, b []string) bool {
 
 // primaryKey returns the primary key columns of table, for upserts without on_conflict.
 func (c *restCall) primaryKey(table string) ([]string, error) {
-	rows, err := c.s.pool.Query(c.r.Context(), `SELECT a.attname FROM pg_index i
+	rows, err := c.s.rest.Query(c.r.Context(), `SELECT a.attname FROM pg_index i
 		JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
 		JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY (i.indkey)
 		WHERE n.nspname = $1 AND t.relname = $2 AND i.indisprimary
@@ -625,12 +614,14 @@ type routine struct {
 	composite  bool
 	void       bool
 	hasOutArgs bool
+	table      string // the table whose rows it returns, for embeds
 }
 
 func (s *Server) findRoutines(ctx context.Context, tx pgx.Tx, schema, name string) ([]routine, error) {
 	rows, err := tx.Query(ctx, `SELECT coalesce(p.proargnames, '{}')::text[], coalesce(p.proargmodes::text[], '{}'),
 			array(SELECT format_type(t, NULL) FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) AS t),
-			p.pronargdefaults, p.proretset, rt.typtype = 'c' OR (rt.oid = 'record'::regtype), p.prorettype = 'void'::regtype
+			p.pronargdefaults, p.proretset, rt.typtype = 'c' OR (rt.oid = 'record'::regtype), p.prorettype = 'void'::regtype,
+			coalesce((SELECT c.relname::text FROM pg_class c WHERE c.oid = rt.typrelid AND c.relnamespace = n.oid AND c.relkind IN ('r', 'v', 'm', 'p', 'f')), '')
 		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_type rt ON rt.oid = p.prorettype
 		WHERE n.nspname = $1 AND p.proname = $2 AND p.prokind = 'f'`, schema, name)
 	if err != nil {
@@ -640,7 +631,7 @@ func (s *Server) findRoutines(ctx context.Context, tx pgx.Tx, schema, name strin
 	for rows.Next() {
 		var names, modes, types []string
 		var rt routine
-		if err := rows.Scan(&names, &modes, &types, &rt.nDefaults, &rt.retSet, &rt.composite, &rt.void); err != nil {
+		if err := rows.Scan(&names, &modes, &types, &rt.nDefaults, &rt.retSet, &rt.composite, &rt.void, &rt.table); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -746,7 +737,8 @@ func (c *restCall) callRoutine(fn string) error {
 		}
 		p, err = parseParams(fn, pairs, func(n string) bool { return r.Method != http.MethodPost && slices.Contains(rt.inNames, n) })
 		if err == nil && hasEmbeds(p.sel) {
-			err = c.resolveEmbeds(ctx, fn, p.sel)
+			// Embeds relate to the table the function returns rows of.
+			err = c.resolveEmbeds(ctx, tx, cmp.Or(rt.table, fn), p.sel)
 		}
 		if err != nil {
 			return false, err
@@ -806,6 +798,11 @@ func (c *restCall) callRoutine(fn string) error {
 		}
 		if err := tx.QueryRow(ctx, sql, b.args...).Scan(dest...); err != nil {
 			return false, err
+		}
+		// Checked here, not only by respond, so that the call's writes roll back.
+		if c.media.single && rt.retSet && res.n != 1 && r.Method != http.MethodHead {
+			return false, restErr(http.StatusNotAcceptable, "PGRST116", "Cannot coerce the result to a single JSON object").
+				withDetails(fmt.Sprintf("The result contains %d rows", res.n))
 		}
 		return true, nil
 	})

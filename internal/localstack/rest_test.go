@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/supabase-go/supabase/internal/localstack"
-	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
 )
 
 // itemsSQL is a table with one column of each kind the filters work on.
@@ -372,7 +369,7 @@ func TestClaimsReachPostgres(t *testing.T) {
 }
 
 func TestJWTErrors(t *testing.T) {
-	c := newClient(t, localstacktest.Configure(func(cfg *localstack.Config) { cfg.AccessTokenTTL = time.Second }))
+	c := newClient(t)
 	s := c.signUp("exp@example.com", "password1")
 	r := c.do("GET", "/rest/v1/todos", "not-a-jwt", nil)
 	wantError(t, r, 401, `{"code":"PGRST301","message":"Expected 3 parts in JWT; got 1","details":null,"hint":null}`)
@@ -381,12 +378,30 @@ func TestJWTErrors(t *testing.T) {
 	}
 	wantError(t, c.do("GET", "/rest/v1/todos", s.AccessToken[:len(s.AccessToken)-2]+"xx", nil), 401,
 		`{"code":"PGRST301","message":"JWT cryptographic operation failed","details":null,"hint":null}`)
-	time.Sleep(2100 * time.Millisecond)
-	r = c.do("GET", "/rest/v1/todos", s.AccessToken, nil)
+	// PostgREST allows 30 seconds of clock skew on exp, nbf and iat, and
+	// refuses tokens issued in the future beyond that.
+	now := time.Now().Unix()
+	r = c.do("GET", "/rest/v1/todos", signedToken(t, c, map[string]any{"role": "anon", "exp": now - 31}), nil)
 	wantError(t, r, 401, `{"code":"PGRST303","message":"JWT expired","details":null,"hint":null}`)
 	if got := r.header.Get("WWW-Authenticate"); got != `Bearer error="invalid_token", error_description="JWT expired"` {
 		t.Errorf("WWW-Authenticate = %q", got)
 	}
+	wantError(t, c.do("GET", "/rest/v1/todos", signedToken(t, c, map[string]any{"role": "anon", "iat": now + 60}), nil), 401,
+		`{"code":"PGRST303","message":"JWT issued at future","details":null,"hint":null}`)
+	wantError(t, c.do("GET", "/rest/v1/todos", signedToken(t, c, map[string]any{"role": "anon", "nbf": now + 60}), nil), 401,
+		`{"code":"PGRST303","message":"JWT not yet valid","details":null,"hint":null}`)
+	for _, claims := range []map[string]any{
+		{"role": "anon", "exp": now - 10},
+		{"role": "anon", "iat": now + 10, "nbf": now + 10, "exp": now + 60},
+	} {
+		if r := c.do("GET", "/rest/v1/todos", signedToken(t, c, claims), nil); r.status != 200 {
+			t.Errorf("within the leeway %v: %d %s", claims, r.status, r.body)
+		}
+	}
+	// Auth's own endpoints allow no skew.
+	exp := signedToken(t, c, map[string]any{"sub": s.User.ID, "role": "authenticated", "exp": now - 10})
+	wantError(t, c.do("GET", "/auth/v1/user", exp, nil), 403,
+		`{"code":"bad_jwt","message":"invalid JWT: unable to parse or verify signature, token has invalid claims: token is expired"}`)
 }
 
 // TestRowLevelSecurity runs the demo schema's policies over HTTP.
@@ -432,4 +447,96 @@ func TestRowLevelSecurity(t *testing.T) {
 	if string(r.body) != `[{"title":"B's todo"}]` {
 		t.Errorf("b's row after a's delete: %s", r.body)
 	}
+}
+
+// A cast is spliced into the SQL text, so it must not be able to carry SQL.
+func TestCastCannotInjectSQL(t *testing.T) {
+	c := itemsClient(t)
+	for _, q := range []string{
+		"select=id&id::int%20is%20null%20or%20true%20or%20id=eq.1",
+		"select=id::int%20is%20null%20or%20true",
+		"select=id&order=id::int%20desc,%20(select%201)",
+	} {
+		r := c.do("GET", "/rest/v1/items?"+q, "", nil)
+		if r.status != 400 || r.json(t)["code"] != "PGRST100" {
+			t.Errorf("%s: %d %s", q, r.status, r.body)
+		}
+	}
+	r := c.do("GET", "/rest/v1/items?select=id::text&id::text=eq.2", "", nil)
+	if r.status != 200 || string(r.body) != `[{"id":"2"}]` {
+		t.Errorf("plain cast: %d %s", r.status, r.body)
+	}
+}
+
+// Requests run on authenticator's connection, as under PostgREST: neither
+// a function nor a token can switch to a role outside the API roles.
+func TestNoEscapeFromAPIRoles(t *testing.T) {
+	c := itemsClient(t)
+	if _, err := c.st.Server.Pool().Exec(context.Background(), `
+		CREATE FUNCTION public.escape() RETURNS text LANGUAGE sql AS $$
+			SELECT set_config('role', 'postgres', true);
+			SELECT current_user::text
+		$$;
+		CREATE FUNCTION public.whoami_now() RETURNS text LANGUAGE sql AS 'SELECT session_user::text';`); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, c.do("POST", "/rest/v1/rpc/escape", "", nil), 401,
+		`{"code":"42501","message":"permission denied to set role \"postgres\"","details":null,"hint":null}`)
+	if r := c.do("POST", "/rest/v1/rpc/whoami_now", "", nil); string(r.body) != `"authenticator"` {
+		t.Errorf("session user: %d %s", r.status, r.body)
+	}
+	tok := signedToken(t, c, map[string]any{"role": "postgres"})
+	wantError(t, c.do("GET", "/rest/v1/items", tok, nil), 403,
+		`{"code":"42501","message":"permission denied to set role \"postgres\"","details":null,"hint":null}`)
+}
+
+// A call answered with PGRST116 is rolled back, as a write is.
+func TestRPCSingleObjectRollsBack(t *testing.T) {
+	c := itemsClient(t)
+	if _, err := c.st.Server.Pool().Exec(context.Background(), `CREATE FUNCTION public.add_two() RETURNS SETOF public.items LANGUAGE sql AS
+		$$INSERT INTO public.items (id, name) VALUES (100, 'x'), (101, 'y') RETURNING *$$`); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, c.do("POST", "/rest/v1/rpc/add_two?select=id", "", nil, "Accept", "application/vnd.pgrst.object+json"), 406,
+		`{"code":"PGRST116","message":"Cannot coerce the result to a single JSON object","details":"The result contains 2 rows","hint":null}`)
+	if got := ids(t, c.do("GET", "/rest/v1/items?select=id&id=gte.100", "", nil)); got != "" {
+		t.Errorf("the refused call's rows were kept: %s", got)
+	}
+}
+
+// What a function sees of the request, and the errors it can raise, are
+// PostgREST's as deployed by Supabase.
+func TestRequestContextAndRaisedErrors(t *testing.T) {
+	c := itemsClient(t)
+	if _, err := c.st.Server.Pool().Exec(context.Background(), `
+		CREATE SCHEMA extensions;
+		GRANT USAGE ON SCHEMA extensions TO anon;
+		CREATE FUNCTION extensions.ext_hello() RETURNS text LANGUAGE sql AS $$SELECT 'hello'$$;
+		CREATE FUNCTION public.context() RETURNS json LANGUAGE plpgsql AS $$
+		BEGIN
+			RETURN json_build_object('path', current_setting('request.path'), 'search_path', current_setting('search_path'), 'ext', ext_hello());
+		END $$;
+		CREATE FUNCTION public.pay() RETURNS void LANGUAGE plpgsql AS $$
+		BEGIN
+			RAISE SQLSTATE 'PGRST' USING
+				message = '{"code":"123","message":"Payment Required","details":"Quota exceeded","hint":"Upgrade your plan"}',
+				detail = '{"status":402,"headers":{"X-Powered-By":"Nerd"}}';
+		END $$;
+		CREATE FUNCTION public.pay_badly() RETURNS void LANGUAGE plpgsql AS $$
+		BEGIN
+			RAISE SQLSTATE 'PGRST' USING message = 'not json', detail = '{"status":402}';
+		END $$;`); err != nil {
+		t.Fatal(err)
+	}
+	r := c.do("GET", "/rest/v1/rpc/context", "", nil)
+	if r.status != 200 || string(r.body) != `{"path" : "/rpc/context", "search_path" : "\"public\", public, extensions", "ext" : "hello"}` {
+		t.Errorf("context: %d %s", r.status, r.body)
+	}
+	r = c.do("POST", "/rest/v1/rpc/pay", "", nil)
+	wantError(t, r, 402, `{"code":"123","message":"Payment Required","details":"Quota exceeded","hint":"Upgrade your plan"}`)
+	if r.header.Get("X-Powered-By") != "Nerd" {
+		t.Errorf("raised headers: %v", r.header)
+	}
+	wantError(t, c.do("POST", "/rest/v1/rpc/pay_badly", "", nil), 500,
+		`{"code":"PGRST121","message":"Could not parse JSON in the RAISE SQLSTATE 'PGRST' error","details":"Invalid JSON value for MESSAGE: 'not json'","hint":"MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'."}`)
 }

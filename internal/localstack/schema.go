@@ -11,7 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// roleSQL creates the cluster-wide API roles as Supabase defines them.
+// roleSQL creates the cluster-wide API roles as Supabase defines them:
+// /rest/v1 logs in as authenticator, which may only switch to the API roles.
 // Roles are shared by every database of the cluster, so concurrent setups
 // from other databases can race here: duplicate_object and unique_violation
 // both mean another session created the role first.
@@ -25,13 +26,17 @@ BEGIN
 			BEGIN
 				EXECUTE CASE r
 					WHEN 'service_role' THEN 'CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS'
-					WHEN 'authenticator' THEN 'CREATE ROLE authenticator NOLOGIN NOINHERIT'
+					WHEN 'authenticator' THEN 'CREATE ROLE authenticator LOGIN NOINHERIT'
 					ELSE format('CREATE ROLE %I NOLOGIN NOINHERIT', r)
 				END;
 			EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 			END;
 		END IF;
 	END LOOP;
+	-- Clusters set up by earlier versions have a NOLOGIN authenticator.
+	IF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'authenticator') THEN
+		ALTER ROLE authenticator LOGIN;
+	END IF;
 	FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
 		IF NOT pg_has_role('authenticator', r, 'MEMBER') THEN
 			BEGIN
@@ -140,12 +145,18 @@ $$;
 -- get every privilege on what is created in it; RLS decides the rest.
 GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
 GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL TABLES IN SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+`
+
+// firstGrantsSQL grants the API roles what the public schema already holds.
+// It runs only when the auth schema is created, so that a later start does
+// not undo a REVOKE of the database's owner.
+const firstGrantsSQL = `
+GRANT ALL ON ALL TABLES IN SCHEMA public TO anon, authenticated, service_role;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO anon, authenticated, service_role;
+GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO anon, authenticated, service_role;
 `
 
 // demoSQL is the demo application's schema: todos that only their owner sees.
@@ -185,7 +196,22 @@ func applySchema(ctx context.Context, pool *pgxpool.Pool) error {
 	}); err != nil {
 		return fmt.Errorf("localstack: create roles: %w", err)
 	}
-	if err := lockedExec(ctx, pool, authSQL); err != nil {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(setupLockKey)); err != nil {
+			return err
+		}
+		var fresh bool
+		if err := tx.QueryRow(ctx, `SELECT to_regnamespace('auth') IS NULL`).Scan(&fresh); err != nil {
+			return err
+		}
+		sql := authSQL
+		if fresh {
+			sql += firstGrantsSQL
+		}
+		_, err := tx.Exec(ctx, sql)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("localstack: apply auth schema: %w", err)
 	}
 	return nil

@@ -3,12 +3,15 @@
 # local stack (examples/devserver), runs examples/quickstart against it, and
 # stops the stack again, and PostgreSQL too when this run started it.
 # DEMO_ADDR changes the address (default
-# 127.0.0.1:54321, where `supabase start` serves its API).
+# 127.0.0.1:54321, where `supabase start` serves its API); PGPORT the local
+# PostgreSQL port (default 5432).
 set -eu
 
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cd "$root"
 addr="${DEMO_ADDR:-127.0.0.1:54321}"
+# The server ensure-postgres.sh sets up, on PGPORT, unless DATABASE_URL names one.
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:${PGPORT:-5432}/postgres?sslmode=disable}"
 
 tmp="$(mktemp -d)"
 pid=""

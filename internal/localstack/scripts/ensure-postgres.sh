@@ -20,9 +20,21 @@ MARK="# added by internal/localstack/scripts/ensure-postgres.sh"
 
 log() { printf 'ensure-postgres: %s\n' "$*" >&2; }
 
+# can_connect checks that the server at URL $1 lets us in. -w: never wait
+# for a password prompt (stock Debian asks for one on 127.0.0.1 until the
+# trust rule below is added).
 can_connect() {
-	command -v psql >/dev/null 2>&1 &&
-		psql "$1" -XAtqc 'select 1' >/dev/null 2>&1
+	if command -v psql >/dev/null 2>&1; then
+		PGCONNECT_TIMEOUT=5 psql -w "$1" -XAtqc 'select 1' >/dev/null 2>&1
+		return
+	fi
+	isready="$(command -v pg_isready 2>/dev/null || ls /usr/lib/postgresql/*/bin/pg_isready 2>/dev/null | tail -n 1)"
+	if [ -n "$isready" ] && PGCONNECT_TIMEOUT=5 "$isready" -q -t 5 -d "$1"; then
+		log "psql not installed: PostgreSQL answers (pg_isready), but logging in was not checked"
+		return 0
+	fi
+	log "psql not installed, and the server does not answer"
+	return 1
 }
 
 # A DATABASE_URL of the user's own is only checked, never set up.
@@ -46,11 +58,11 @@ if [ "$(id -u)" -ne 0 ]; then
 ensure-postgres: cannot connect to $URL
 and this script needs root to fix that. Run, as root (or with sudo):
 
-  apt-get update && apt-get install -y postgresql
-  pg_ctlcluster \$(pg_lsclusters -h | awk 'NR==1{print \$1, \$2}') start
+  apt-get update && apt-get install -y postgresql postgresql-client
+  pg_ctlcluster \$(pg_lsclusters -h | awk '\$3==$PORT {print \$1, \$2}') start
   # let local TCP connections in without a password (development machines only):
   sed -i '1i host all all 127.0.0.1/32 trust' /etc/postgresql/*/main/pg_hba.conf
-  pg_ctlcluster \$(pg_lsclusters -h | awk 'NR==1{print \$1, \$2}') reload
+  pg_ctlcluster \$(pg_lsclusters -h | awk '\$3==$PORT {print \$1, \$2}') reload
 
 or point DATABASE_URL at a PostgreSQL superuser you already have.
 MSG
@@ -63,13 +75,17 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v psql 
 	DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql postgresql-client
 fi
 
-# Pick the first cluster, creating one when the package did not.
-cluster="$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $1, $2}')"
+# Pick the cluster on $PORT, creating one when there is none.
+cluster="$(pg_lsclusters -h 2>/dev/null | awk -v p="$PORT" '$3 == p {print $1, $2; exit}')"
 if [ -z "$cluster" ]; then
 	ver="$(ls /usr/lib/postgresql | sort -n | tail -n 1)"
-	log "creating cluster $ver main"
-	pg_createcluster "$ver" main --port "$PORT"
-	cluster="$ver main"
+	name=main
+	if [ -d "/etc/postgresql/$ver/main" ]; then
+		name="port$PORT" # main exists, on another port
+	fi
+	log "creating cluster $ver $name on port $PORT"
+	pg_createcluster "$ver" "$name" --port "$PORT"
+	cluster="$ver $name"
 fi
 set -- $cluster
 ver="$1"

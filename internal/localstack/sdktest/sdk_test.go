@@ -270,7 +270,17 @@ func TestRefreshTokenRotationAndReuse(t *testing.T) {
 		t.Errorf("reuse within the interval gave refresh token %q, want the active %q", again.RefreshToken, s1.RefreshToken)
 	}
 
+	// The active token's parent gets it back even after the interval.
 	time.Sleep(1100 * time.Millisecond)
+	again, err = newClient(t, st, st.AnonKey).Auth.RefreshSessionWith(ctx, s0.RefreshToken)
+	if err != nil || again.RefreshToken != s1.RefreshToken {
+		t.Fatalf("late replay of the active token's parent: %v", err)
+	}
+
+	// Once the session has rotated on, a late replay is taken as theft.
+	if _, err := c.Auth.RefreshSession(ctx); err != nil {
+		t.Fatal(err)
+	}
 	_, err = newClient(t, st, st.AnonKey).Auth.RefreshSessionWith(ctx, s0.RefreshToken)
 	var e *supabase.Error
 	if !errors.As(err, &e) || e.Code != "refresh_token_already_used" || e.Status != 400 || !errors.Is(err, supabase.ErrSessionExpired) {
