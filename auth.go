@@ -76,6 +76,21 @@ func WithRedirectTo(u string) AuthOption {
 	return func(o *authOptions) { o.redirectTo = u }
 }
 
+// setContact puts the email (with the null PKCE fields supabase-js sends,
+// and the email redirect) or else the phone into body, and reports whether
+// it was the email. Callers have checked that exactly one is set.
+func (o *authOptions) setContact(body map[string]any, email, phone, emailRedirect string) (isEmail bool) {
+	if strings.TrimSpace(email) == "" {
+		body["phone"] = phone
+		return false
+	}
+	body["email"] = email
+	body["code_challenge"] = nil
+	body["code_challenge_method"] = nil
+	o.redirectTo = emailRedirect
+	return true
+}
+
 func collectAuthOptions(opts []AuthOption) authOptions {
 	var o authOptions
 	for _, f := range opts {
@@ -242,14 +257,9 @@ func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams) (*AuthResponse,
 	if data == nil {
 		data = map[string]any{}
 	}
-	o := authOptions{captchaToken: p.CaptchaToken, redirectTo: p.EmailRedirectTo}
+	o := authOptions{captchaToken: p.CaptchaToken}
 	body := map[string]any{"password": p.Password, "data": data, "gotrue_meta_security": o.security()}
-	if strings.TrimSpace(p.Email) != "" {
-		body["email"] = p.Email
-		body["code_challenge"] = nil
-		body["code_challenge_method"] = nil
-	} else {
-		body["phone"] = p.Phone
+	if !o.setContact(body, p.Email, p.Phone, p.EmailRedirectTo) {
 		body["channel"] = orDefault(p.Channel, "sms")
 	}
 	resp, err := a.authCall(ctx, http.MethodPost, "/signup", o.query(), body, "")

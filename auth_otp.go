@@ -69,13 +69,7 @@ func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams) (
 	createUser := p.ShouldCreateUser == nil || *p.ShouldCreateUser
 	o := authOptions{captchaToken: p.CaptchaToken}
 	body := map[string]any{"data": data, "create_user": createUser, "gotrue_meta_security": o.security()}
-	if strings.TrimSpace(p.Email) != "" { // validated above: exactly one is set
-		body["email"] = p.Email
-		body["code_challenge"] = nil
-		body["code_challenge_method"] = nil
-		o.redirectTo = p.EmailRedirectTo
-	} else {
-		body["phone"] = p.Phone
+	if !o.setContact(body, p.Email, p.Phone, p.EmailRedirectTo) {
 		body["channel"] = orDefault(p.Channel, "sms")
 	}
 	resp, err := a.authCall(ctx, http.MethodPost, "/otp", o.query(), body, "")
@@ -226,14 +220,7 @@ func (a *AuthClient) Resend(ctx context.Context, p ResendParams) (*AuthResponse,
 	}
 	o := authOptions{captchaToken: p.CaptchaToken}
 	body := map[string]any{"type": p.Type, "gotrue_meta_security": o.security()}
-	if strings.TrimSpace(p.Email) != "" { // validated above: exactly one is set
-		body["email"] = p.Email
-		body["code_challenge"] = nil
-		body["code_challenge_method"] = nil
-		o.redirectTo = p.EmailRedirectTo
-	} else {
-		body["phone"] = p.Phone
-	}
+	o.setContact(body, p.Email, p.Phone, p.EmailRedirectTo)
 	resp, err := a.authCall(ctx, http.MethodPost, "/resend", o.query(), body, "")
 	if err != nil {
 		return nil, err
