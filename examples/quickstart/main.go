@@ -5,7 +5,7 @@
 // each user only their own rows, anon nothing; a user cannot change
 // another's row or insert one in another's name.
 //
-//	go run ./examples/devserver &   # or `supabase start` with the demo schema
+//	(cd localstack && go run ./cmd/devserver) &   # or `supabase start` with the demo schema
 //	go run ./examples/quickstart
 //
 // SUPABASE_URL and SUPABASE_ANON_KEY default to the local stack

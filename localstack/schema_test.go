@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/supabase-go/supabase/internal/localstack"
-	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
+	"github.com/supabase-go/supabase/localstack"
+	"github.com/supabase-go/supabase/localstack/localstacktest"
 )
 
 // Setting up the same database from several processes at once, and again

@@ -16,7 +16,7 @@ set -eu
 
 PORT="${PGPORT:-5432}"
 URL="postgres://postgres@127.0.0.1:${PORT}/postgres?sslmode=disable"
-MARK="# added by internal/localstack/scripts/ensure-postgres.sh"
+MARK="# added by localstack/scripts/ensure-postgres.sh"
 
 log() { printf 'ensure-postgres: %s\n' "$*" >&2; }
 
@@ -93,7 +93,8 @@ name="$2"
 
 hba="$(pg_conftool -s "$ver" "$name" show hba_file 2>/dev/null || true)"
 [ -n "$hba" ] || hba="/etc/postgresql/$ver/$name/pg_hba.conf"
-if ! grep -qF "$MARK" "$hba"; then
+# The rule may carry the mark of the script's earlier path, internal/localstack/.
+if ! grep -qE '^# added by (internal/)?localstack/scripts/ensure-postgres\.sh$' "$hba"; then
 	log "allowing password-less TCP connections from loopback in $hba"
 	tmp="$(mktemp)"
 	{

@@ -1,4 +1,4 @@
-package supabase_test
+package sdktest
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/supabase-go/supabase"
-	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
+	"github.com/supabase-go/supabase/localstack/localstacktest"
 )
 
 // TestPostgrestEncodingAgainstDatabase sends values full of the characters

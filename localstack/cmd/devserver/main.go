@@ -2,7 +2,7 @@
 // PostgREST-compatible data API with real row level security) over a
 // PostgreSQL database, with the demo schema applied.
 //
-//	go run ./examples/devserver [-addr 127.0.0.1:54321]
+//	go run ./cmd/devserver [-addr 127.0.0.1:54321]   # in localstack/
 //
 // DATABASE_URL names a PostgreSQL superuser connection (default
 // postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). The other
@@ -29,7 +29,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/supabase-go/supabase/internal/localstack"
+	"github.com/supabase-go/supabase/localstack"
 )
 
 func main() {

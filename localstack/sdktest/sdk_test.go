@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/supabase-go/supabase"
-	"github.com/supabase-go/supabase/internal/localstack"
-	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
+	"github.com/supabase-go/supabase/localstack"
+	"github.com/supabase-go/supabase/localstack/localstacktest"
 )
 
 const password = "integration-password"

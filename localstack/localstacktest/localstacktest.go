@@ -23,7 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/supabase-go/supabase/internal/localstack"
+	"github.com/supabase-go/supabase/localstack"
 )
 
 // Stack is a running stack for one test.
@@ -90,7 +90,7 @@ func New(t testing.TB, opts ...Option) *Stack {
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
 		msg := "PostgreSQL is not reachable at DATABASE_URL (" + redact(admin) + "): " + err.Error() +
-			"\nstart it with internal/localstack/scripts/ensure-postgres.sh"
+			"\nstart it with localstack/scripts/ensure-postgres.sh"
 		if RequireDB() {
 			t.Fatal(msg)
 		}

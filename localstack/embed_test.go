@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/supabase-go/supabase/internal/localstack"
-	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
+	"github.com/supabase-go/supabase/localstack"
+	"github.com/supabase-go/supabase/localstack/localstacktest"
 )
 
 const booksSQL = `

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
+	"github.com/supabase-go/supabase/localstack/localstacktest"
 )
 
 // The quickstart program itself runs green against a fresh stack.
@@ -19,7 +19,7 @@ func TestQuickstartProgram(t *testing.T) {
 	st := localstacktest.New(t)
 	bin := filepath.Join(t.TempDir(), "quickstart")
 	build := exec.Command("go", "build", "-o", bin, "./examples/quickstart")
-	build.Dir = filepath.Join("..", "..", "..")
+	build.Dir = filepath.Join("..", "..") // the SDK module at the repository root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build quickstart: %v\n%s", err, out)
 	}

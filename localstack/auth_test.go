@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/supabase-go/supabase/internal/localstack"
-	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
+	"github.com/supabase-go/supabase/localstack"
+	"github.com/supabase-go/supabase/localstack/localstacktest"
 )
 
 func claimsOf(t *testing.T, jwt string) map[string]any {

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/supabase-go/supabase"
-	"github.com/supabase-go/supabase/internal/localstack/localstacktest"
+	"github.com/supabase-go/supabase/localstack/localstacktest"
 )
 
 // Embedded resources decode straight into nested structs, and RLS applies

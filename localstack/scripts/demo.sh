@@ -1,13 +1,13 @@
 #!/bin/sh
 # demo.sh is `make demo`: it makes sure PostgreSQL is running, starts the
-# local stack (examples/devserver), runs examples/quickstart against it, and
-# stops the stack again, and PostgreSQL too when this run started it.
+# local stack (localstack/cmd/devserver), runs examples/quickstart against
+# it, and stops the stack again, and PostgreSQL too when this run started it.
 # DEMO_ADDR changes the address (default
 # 127.0.0.1:54321, where `supabase start` serves its API); PGPORT the local
 # PostgreSQL port (default 5432).
 set -eu
 
-root="$(cd "$(dirname "$0")/../../.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 addr="${DEMO_ADDR:-127.0.0.1:54321}"
 # The server ensure-postgres.sh sets up, on PGPORT, unless DATABASE_URL names one.
@@ -29,10 +29,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ENSURE_POSTGRES_STARTED_FILE="$tmp/pg-started" sh internal/localstack/scripts/ensure-postgres.sh
+ENSURE_POSTGRES_STARTED_FILE="$tmp/pg-started" sh localstack/scripts/ensure-postgres.sh
 
 # Build first, so the process started (and stopped) is the server itself.
-go build -o "$tmp/devserver" ./examples/devserver
+# The server is in the stack's own module (localstack/), the quickstart in the SDK's.
+go -C localstack build -o "$tmp/devserver" ./cmd/devserver
 go build -o "$tmp/quickstart" ./examples/quickstart
 
 "$tmp/devserver" -addr "$addr" >"$tmp/devserver.log" 2>&1 &
