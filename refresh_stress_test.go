@@ -23,67 +23,67 @@ func TestRefreshOncePerExpiry64x3(t *testing.T) {
 	for _, mode := range []string{"ExpiresAt", "Server401"} {
 		t.Run(mode, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			f := newFakeSupabase(t)
-			f.tokenDelay = 50 * time.Millisecond // keep the flight open while the others arrive
-			srv := httptest.NewServer(f)
-			tr := &http.Transport{MaxIdleConnsPerHost: 64}
-			defer tr.CloseIdleConnections()
-			defer srv.Close()
-			c, err := NewClient(srv.URL, fakeKey, WithHTTPClient(&http.Client{Transport: tr}))
-			require.NoError(t, err)
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeSupabase(t)
+				// The token request takes 50 ms of fake time, which passes
+				// only once every goroutine is blocked: all of them have
+				// joined the refresh (or been rejected) before it completes.
+				f.tokenDelay = 50 * time.Millisecond
+				c := newFakeClient(t, f)
 
-			var old *Session
-			if mode == "ExpiresAt" {
-				old = f.expiredSession("user-1")
-			} else {
-				old = f.session("user-1")
-				f.reject(old.AccessToken)
-			}
-			signIn(t, c, old)
-			events, unsub := watchEvents(c)
-			defer unsub()
-
-			start := make(chan struct{})
-			var ok, failed atomic.Int64
-			var wg sync.WaitGroup
-			for range 64 {
-				wg.Go(func() {
-					<-start
-					for range 3 {
-						if err := query(context.Background(), c); err != nil {
-							failed.Add(1)
-							t.Log(err)
-						} else {
-							ok.Add(1)
-						}
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
-
-			assert.EqualValues(t, 1, f.refreshes.Load(), "refresh requests")
-			assert.EqualValues(t, 192, ok.Load(), "queries that succeeded")
-			assert.EqualValues(t, 0, failed.Load(), "queries that failed")
-			assert.EqualValues(t, 0, f.reused.Load(), "refresh tokens sent twice")
-			assert.EqualValues(t, 0, f.expired.Load(), "requests carrying an expired token")
-			cur, err := c.Auth.Session(context.Background())
-			require.NoError(t, err)
-			assert.NotEqual(t, old.AccessToken, cur.AccessToken)
-			for _, b := range f.restBearers() {
-				if b != cur.AccessToken {
-					assert.Equal(t, old.AccessToken, b, "only the old or the refreshed token is ever sent")
+				var old *Session
+				if mode == "ExpiresAt" {
+					old = f.expiredSession("user-1")
+				} else {
+					old = f.session("user-1")
+					f.reject(old.AccessToken)
 				}
-			}
-			if mode == "Server401" {
-				assert.GreaterOrEqual(t, f.rest401.Load(), int64(1))
-				assert.LessOrEqual(t, f.rest401.Load(), int64(64), "at most one rejected request per goroutine")
-				assert.EqualValues(t, 192+f.rest401.Load(), f.rest.Load(), "each rejected request replayed once")
-			} else {
-				assert.EqualValues(t, 192, f.rest.Load(), "the expired token is never sent")
-			}
-			got := events.wait(t, 2)
-			assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed}, got)
+				signIn(t, c, old)
+				events, unsub := watchEvents(c)
+				defer unsub()
+
+				start := make(chan struct{})
+				var ok, failed atomic.Int64
+				var wg sync.WaitGroup
+				for range 64 {
+					wg.Go(func() {
+						<-start
+						for range 3 {
+							if err := query(context.Background(), c); err != nil {
+								failed.Add(1)
+								t.Log(err)
+							} else {
+								ok.Add(1)
+							}
+						}
+					})
+				}
+				close(start)
+				wg.Wait()
+
+				assert.EqualValues(t, 1, f.refreshes.Load(), "refresh requests")
+				assert.EqualValues(t, 192, ok.Load(), "queries that succeeded")
+				assert.EqualValues(t, 0, failed.Load(), "queries that failed")
+				assert.EqualValues(t, 0, f.reused.Load(), "refresh tokens sent twice")
+				assert.EqualValues(t, 0, f.expired.Load(), "requests carrying an expired token")
+				cur, err := c.Auth.Session(context.Background())
+				require.NoError(t, err)
+				assert.NotEqual(t, old.AccessToken, cur.AccessToken)
+				for _, b := range f.restBearers() {
+					if b != cur.AccessToken {
+						assert.Equal(t, old.AccessToken, b, "only the old or the refreshed token is ever sent")
+					}
+				}
+				if mode == "Server401" {
+					assert.GreaterOrEqual(t, f.rest401.Load(), int64(1))
+					assert.LessOrEqual(t, f.rest401.Load(), int64(64), "at most one rejected request per goroutine")
+					assert.EqualValues(t, 192+f.rest401.Load(), f.rest.Load(), "each rejected request replayed once")
+				} else {
+					assert.EqualValues(t, 192, f.rest.Load(), "the expired token is never sent")
+				}
+				got := events.wait(t, 2)
+				assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed}, got)
+			})
 		})
 	}
 }
@@ -112,6 +112,8 @@ func TestRefreshThroughExpiries1000Goroutines(t *testing.T) {
 		end := time.Unix(t0, 0).Add(expiries*10*time.Second + 5*time.Second)
 		var ok, failed atomic.Int64
 		var wg sync.WaitGroup
+		// Each goroutine sleeps (fake time, in the bubble) to spread its
+		// first query and to pause between queries, as clients do.
 		for i := range goroutines {
 			wg.Go(func() {
 				pause := time.Duration(3000+(i*7919)%6000) * time.Millisecond // 3–9 s, spread
@@ -212,7 +214,7 @@ func TestDerivedSessionClientsShareOneRefresh(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		time.Sleep(time.Second)
+		advance(time.Second)
 		// A request arriving later with the same stale session.
 		late := c.WithSession(s)
 		require.NoError(t, query(context.Background(), late))

@@ -42,7 +42,9 @@ type fakeFault struct {
 type fakeSupabase struct {
 	t        testing.TB
 	lifetime time.Duration // access token lifetime; default 1 h
-	// tokenDelay and restDelay are slept (synctest: fake time) per request.
+	// tokenDelay and restDelay are each request's time in the server (fake
+	// time inside a synctest bubble); a request whose ctx ends meanwhile
+	// fails, as it does with a real transport.
 	tokenDelay, restDelay time.Duration
 	// serverDateOffset is added to the Date header sent by the token endpoint
 	// (a Date header is only sent when it is set).
@@ -66,7 +68,7 @@ type fakeSupabase struct {
 	rest401      atomic.Int64
 	logouts      atomic.Int64  // logout requests, accepted or not
 	logoutAuth   []string      // bearer of every logout request, in order
-	logoutDelay  time.Duration // slept (synctest: fake time) per logout request
+	logoutDelay  time.Duration // as tokenDelay, for logout requests
 	blockRefresh chan struct{} // when set, each refresh waits for a receive
 	verified     sync.Map      // access token -> exp, once its signature checked
 	rejectAll    bool          // every user token is answered 401
@@ -177,9 +179,9 @@ func (f *fakeSupabase) serve(w http.ResponseWriter, r *http.Request) error {
 	case r.URL.Path == "/auth/v1/token" && r.URL.Query().Get("grant_type") == "refresh_token":
 		return f.serveRefresh(w, r)
 	case r.URL.Path == "/auth/v1/logout":
-		f.serveLogout(w, r)
+		return f.serveLogout(w, r)
 	case strings.HasPrefix(r.URL.Path, "/rest/v1/"):
-		f.serveREST(w, r)
+		return f.serveREST(w, r)
 	default:
 		fakeJSON(w, 404, map[string]string{"message": "not found"})
 	}
@@ -206,8 +208,8 @@ func (f *fakeSupabase) serveRefresh(w http.ResponseWriter, r *http.Request) erro
 	if block != nil {
 		<-block
 	}
-	if f.tokenDelay > 0 {
-		time.Sleep(f.tokenDelay)
+	if err := work(r, f.tokenDelay); err != nil {
+		return err
 	}
 	if fault != nil {
 		if fault.netErr {
@@ -235,22 +237,22 @@ func (f *fakeSupabase) serveRefresh(w http.ResponseWriter, r *http.Request) erro
 // serveLogout answers as Supabase does: 401 for an expired or invalid
 // token; otherwise 204, and for scopes global and local the user's refresh
 // tokens are revoked (each fake user has one session).
-func (f *fakeSupabase) serveLogout(w http.ResponseWriter, r *http.Request) {
+func (f *fakeSupabase) serveLogout(w http.ResponseWriter, r *http.Request) error {
 	f.logouts.Add(1)
 	bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	f.mu.Lock()
 	f.logoutAuth = append(f.logoutAuth, bearer)
 	delay := f.logoutDelay
 	f.mu.Unlock()
-	if delay > 0 {
-		time.Sleep(delay)
+	if err := work(r, delay); err != nil {
+		return err
 	}
 	var claims jwt.RegisteredClaims
 	_, err := jwt.ParseWithClaims(bearer, &claims, func(*jwt.Token) (any, error) { return []byte(fakeSecret), nil },
 		jwt.WithValidMethods([]string{"HS256"}))
 	if err != nil {
 		fakeJSON(w, 401, map[string]any{"code": "bad_jwt", "message": "invalid JWT: " + err.Error()})
-		return
+		return nil
 	}
 	if scope := r.URL.Query().Get("scope"); scope != string(SignOutOthers) {
 		f.mu.Lock()
@@ -262,6 +264,7 @@ func (f *fakeSupabase) serveLogout(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (f *fakeSupabase) logoutBearers() []string {
@@ -278,10 +281,10 @@ func (f *fakeSupabase) live(rt string) bool {
 	return f.issued[rt]
 }
 
-func (f *fakeSupabase) serveREST(w http.ResponseWriter, r *http.Request) {
+func (f *fakeSupabase) serveREST(w http.ResponseWriter, r *http.Request) error {
 	f.rest.Add(1)
-	if f.restDelay > 0 {
-		time.Sleep(f.restDelay)
+	if err := work(r, f.restDelay); err != nil {
+		return err
 	}
 	bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	f.mu.Lock()
@@ -290,7 +293,7 @@ func (f *fakeSupabase) serveREST(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	if bearer == fakeKey {
 		writeRows(w, `[]`)
-		return
+		return nil
 	}
 	exp, valid := f.expiryOf(bearer)
 	if !valid || rejected || time.Now().Unix() >= exp {
@@ -299,9 +302,26 @@ func (f *fakeSupabase) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 		f.rest401.Add(1)
 		fakeJSON(w, 401, map[string]any{"code": "PGRST303", "details": nil, "hint": nil, "message": "JWT expired"})
-		return
+		return nil
 	}
 	writeRows(w, `[{"id":1}]`)
+	return nil
+}
+
+// work spends d serving r (fake time inside a synctest bubble), or fails
+// with r's ctx error when it ends first.
+func work(r *http.Request, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
 }
 
 func writeRows(w http.ResponseWriter, body string) {
@@ -351,6 +371,15 @@ func signIn(t testing.TB, c *Client, s *Session) {
 	if err := c.Auth.sessions.set(context.Background(), s, EventSignedIn); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// advance moves the fake clock of the calling test's synctest bubble on by
+// d: the bubble's other goroutines run until they block, then timers fire in
+// order until d has passed, at no cost in real time. It panics outside a
+// bubble (synctest.Wait does), so it can never turn into a real sleep.
+func advance(d time.Duration) {
+	synctest.Wait()
+	time.Sleep(d)
 }
 
 // eventLog records auth events.
@@ -406,7 +435,7 @@ func TestRefreshRacingSignOutStaysSignedOut(t *testing.T) {
 
 		errc := make(chan error, 1)
 		go func() { errc <- query(context.Background(), c) }()
-		time.Sleep(500 * time.Millisecond) // the refresh is in flight
+		synctest.Wait() // the refresh is in flight: its request waits in the token endpoint
 		require.EqualValues(t, 1, f.refreshes.Load())
 		require.NoError(t, c.Auth.sessions.clear(context.Background()))
 		require.NoError(t, <-errc)
@@ -418,7 +447,7 @@ func TestRefreshRacingSignOutStaysSignedOut(t *testing.T) {
 		assert.Nil(t, stored, "the refreshed session is not saved")
 		assert.Equal(t, []string{fakeKey}, f.restBearers(), "the query went out signed out")
 		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
-		time.Sleep(time.Minute)
+		advance(time.Minute)
 		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2), "no TOKEN_REFRESHED later")
 	})
 }
@@ -433,7 +462,7 @@ func TestRefreshRacingNewSignInKeepsNewUser(t *testing.T) {
 		signIn(t, c, f.expiredSession("user-1"))
 		errc := make(chan error, 1)
 		go func() { errc <- query(context.Background(), c) }()
-		time.Sleep(500 * time.Millisecond)
+		synctest.Wait() // the refresh is in flight
 		second := f.session("user-2")
 		signIn(t, c, second)
 		require.NoError(t, <-errc)
@@ -486,7 +515,7 @@ func TestRefreshFlakyStillValidTokenDoesNotWait(t *testing.T) {
 		require.NoError(t, query(context.Background(), c))
 		assert.Zero(t, time.Since(start), "the query did not wait for the retries")
 		assert.Equal(t, []string{old.AccessToken}, f.restBearers())
-		time.Sleep(time.Second) // the refresh completes in the background
+		advance(time.Second) // the refresh completes in the background, after 200 ms + 400 ms of backoff
 		require.NoError(t, query(context.Background(), c))
 		assert.EqualValues(t, 3, f.refreshes.Load())
 		b := f.restBearers()
@@ -525,13 +554,13 @@ func TestRefreshRetryWindowAndCooldown(t *testing.T) {
 		for range 5 {
 			require.Error(t, query(context.Background(), c))
 		}
-		time.Sleep(30 * time.Second)
+		advance(30 * time.Second)
 		require.Error(t, query(context.Background(), c))
 		assert.EqualValues(t, 8, f.refreshes.Load(), "no attempt within 60 s of the failure")
 		assert.Equal(t, 0, len(f.restBearers()), "an expired token is never sent")
 
 		// After the cooldown the same token is tried again, and succeeds.
-		time.Sleep(31 * time.Second)
+		advance(31 * time.Second)
 		f.mu.Lock()
 		f.faults = nil
 		f.mu.Unlock()
@@ -564,14 +593,14 @@ func TestRefresh4xxKeepsSessionUntilExpired(t *testing.T) {
 
 				for range 5 {
 					require.NoError(t, query(context.Background(), c))
-					time.Sleep(10 * time.Second)
+					advance(10 * time.Second)
 				}
 				assert.EqualValues(t, 1, f.refreshes.Load(), "the refused token is not sent again")
 				s, err := c.Auth.Session(context.Background())
 				require.NoError(t, err)
 				assert.Same(t, old, s)
 
-				time.Sleep(15 * time.Second) // now expired
+				advance(15 * time.Second) // now expired
 				require.NoError(t, query(context.Background(), c))
 				assert.EqualValues(t, 1, f.refreshes.Load())
 				_, err = c.Auth.Session(context.Background())
@@ -593,60 +622,64 @@ func TestRefresh4xxKeepsSessionUntilExpired(t *testing.T) {
 // refresh of an expired session fails, the session is dropped (SIGNED_OUT)
 // and the query goes out with the project key.
 func TestRefreshExpiredSession4xxSignsOut(t *testing.T) {
-	f := newFakeSupabase(t)
-	f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
-	c := newFakeClient(t, f)
-	signIn(t, c, f.expiredSession("user-1"))
-	events, unsub := watchEvents(c)
-	defer unsub()
-	require.NoError(t, query(context.Background(), c))
-	assert.Equal(t, []string{fakeKey}, f.restBearers())
-	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
-	_, err := c.Auth.RefreshSession(context.Background())
-	assert.ErrorIs(t, err, ErrSessionMissing)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+		c := newFakeClient(t, f)
+		signIn(t, c, f.expiredSession("user-1"))
+		events, unsub := watchEvents(c)
+		defer unsub()
+		require.NoError(t, query(context.Background(), c))
+		assert.Equal(t, []string{fakeKey}, f.restBearers())
+		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+		_, err := c.Auth.RefreshSession(context.Background())
+		assert.ErrorIs(t, err, ErrSessionMissing)
+	})
 }
 
 // TestRefreshAfter401ReplaysOnceWithSameBody: a write rejected with a
 // JWT-expired 401 is replayed once, with the same body, after one refresh;
 // a second rejection is returned.
 func TestRefreshAfter401ReplaysOnceWithSameBody(t *testing.T) {
-	f := newFakeSupabase(t)
-	var bodies []string
-	var mu sync.Mutex
-	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.Body != nil && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/rest/") {
-			b, _ := io.ReadAll(r.Body)
-			mu.Lock()
-			bodies = append(bodies, string(b))
-			mu.Unlock()
-			r.Body = io.NopCloser(strings.NewReader(string(b)))
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		var bodies []string
+		var mu sync.Mutex
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Body != nil && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/rest/") {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				bodies = append(bodies, string(b))
+				mu.Unlock()
+				r.Body = io.NopCloser(strings.NewReader(string(b)))
+			}
+			return f.RoundTrip(r)
+		})
+		c, err := NewClient("http://supabase.test", fakeKey, WithHTTPClient(&http.Client{Transport: rt}))
+		require.NoError(t, err)
+		old := f.session("user-1")
+		f.reject(old.AccessToken)
+		signIn(t, c, old)
+		insert := func() error {
+			_, err := c.core.send(context.Background(), c.tokens, &apiRequest{service: ServiceREST, method: http.MethodPost,
+				url: c.core.restURL + "/todos", body: []byte(`{"title":"x"}`)})
+			return err
 		}
-		return f.RoundTrip(r)
-	})
-	c, err := NewClient("http://supabase.test", fakeKey, WithHTTPClient(&http.Client{Transport: rt}))
-	require.NoError(t, err)
-	old := f.session("user-1")
-	f.reject(old.AccessToken)
-	signIn(t, c, old)
-	insert := func() error {
-		_, err := c.core.send(context.Background(), c.tokens, &apiRequest{service: ServiceREST, method: http.MethodPost,
-			url: c.core.restURL + "/todos", body: []byte(`{"title":"x"}`)})
-		return err
-	}
-	require.NoError(t, insert())
-	assert.Equal(t, []string{`{"title":"x"}`, `{"title":"x"}`}, bodies)
-	assert.EqualValues(t, 1, f.refreshes.Load())
+		require.NoError(t, insert())
+		assert.Equal(t, []string{`{"title":"x"}`, `{"title":"x"}`}, bodies)
+		assert.EqualValues(t, 1, f.refreshes.Load())
 
-	// Every token is rejected now: one more refresh, one replay, then the
-	// error.
-	f.mu.Lock()
-	f.rejectAll = true
-	f.mu.Unlock()
-	err = insert()
-	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrJWTExpired)
-	assert.EqualValues(t, 2, f.refreshes.Load())
-	assert.Len(t, bodies, 4)
+		// Every token is rejected now: one more refresh, one replay, then the
+		// error.
+		f.mu.Lock()
+		f.rejectAll = true
+		f.mu.Unlock()
+		err = insert()
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ErrJWTExpired)
+		assert.EqualValues(t, 2, f.refreshes.Load())
+		assert.Len(t, bodies, 4)
+	})
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -664,16 +697,16 @@ func TestAutoRefresh(t *testing.T) {
 		signIn(t, c, f.session("user-1"))
 		start := time.Now()
 		c.Auth.StartAutoRefresh(context.Background())
-		time.Sleep(175 * time.Second) // ticks at 0, 30, …, 150: more than 120 s left
+		advance(175 * time.Second) // ticks at 0, 30, …, 150: more than 120 s left
 		assert.EqualValues(t, 0, f.refreshes.Load())
-		time.Sleep(10 * time.Second) // tick at 180: 120 s left
+		advance(10 * time.Second) // tick at 180: 120 s left
 		require.EqualValues(t, 1, f.refreshes.Load())
 		assert.Equal(t, 180*time.Second, f.tokenTimes()[0].Sub(start))
-		time.Sleep(180 * time.Second) // issued at 180 s, due at 360 s
+		advance(180 * time.Second) // issued at 180 s, due at 360 s
 		assert.EqualValues(t, 2, f.refreshes.Load())
 		assert.Equal(t, 360*time.Second, f.tokenTimes()[1].Sub(start))
 		c.Auth.StopAutoRefresh()
-		time.Sleep(time.Hour)
+		advance(time.Hour)
 		assert.EqualValues(t, 2, f.refreshes.Load(), "stopped")
 		assert.Zero(t, f.rest.Load())
 
@@ -681,7 +714,7 @@ func TestAutoRefresh(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		c.Auth.StartAutoRefresh(ctx)
 		c.Auth.StartAutoRefresh(ctx)
-		time.Sleep(time.Hour)
+		advance(time.Hour)
 		cancel()
 		synctest.Wait()
 		assert.Greater(t, f.refreshes.Load(), int64(2))
@@ -788,10 +821,10 @@ func TestSessionClockLeeway(t *testing.T) {
 		f.lifetime = 100 * time.Second
 		c := newFakeClient(t, f, WithRefreshMargin(0), WithClockLeeway(30*time.Second))
 		signIn(t, c, f.session("user-1"))
-		time.Sleep(60 * time.Second)
+		advance(60 * time.Second)
 		require.NoError(t, query(context.Background(), c))
 		assert.EqualValues(t, 0, f.refreshes.Load(), "40 s left")
-		time.Sleep(15 * time.Second)
+		advance(15 * time.Second)
 		require.NoError(t, query(context.Background(), c))
 		assert.EqualValues(t, 1, f.refreshes.Load(), "25 s left, under the 30 s leeway")
 	})
@@ -807,7 +840,7 @@ func TestSessionShortLivedTokensNoStorm(t *testing.T) {
 		signIn(t, c, f.session("user-1"))
 		for range 100 {
 			require.NoError(t, query(context.Background(), c))
-			time.Sleep(time.Second)
+			advance(time.Second)
 		}
 		assert.EqualValues(t, 3, f.refreshes.Load(), "one refresh per 30 s over 100 s")
 	})
@@ -826,8 +859,7 @@ func TestSessionWaiterCancelDoesNotCancelRefresh(t *testing.T) {
 		defer cancel()
 		err := query(ctx, c)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		synctest.Wait()
-		time.Sleep(time.Second)
+		advance(time.Second) // the refresh, still in flight, completes
 		s, err := c.Auth.Session(context.Background())
 		require.NoError(t, err)
 		assert.NotEqual(t, old.RefreshToken, s.RefreshToken)
@@ -887,46 +919,50 @@ func (o *observingStore) Save(ctx context.Context, s *Session) error {
 // TestSessionSavedBeforeVisible: a rotated session reaches the store before
 // any reader can use it; a failing store never loses the rotated token.
 func TestSessionSavedBeforeVisible(t *testing.T) {
-	f := newFakeSupabase(t)
-	store := &observingStore{}
-	c := newFakeClient(t, f, WithSessionStore(store))
-	store.c = c
-	signIn(t, c, f.expiredSession("user-1"))
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() { assert.NoError(t, query(context.Background(), c)) })
-	}
-	wg.Wait()
-	assert.EqualValues(t, 2, store.saves.Load(), "sign-in and one refresh")
-	assert.EqualValues(t, 0, store.early.Load(), "saved before it was visible")
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		store := &observingStore{}
+		c := newFakeClient(t, f, WithSessionStore(store))
+		store.c = c
+		signIn(t, c, f.expiredSession("user-1"))
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() { assert.NoError(t, query(context.Background(), c)) })
+		}
+		wg.Wait()
+		assert.EqualValues(t, 2, store.saves.Load(), "sign-in and one refresh")
+		assert.EqualValues(t, 0, store.early.Load(), "saved before it was visible")
 
-	store.failOn.Store(true)
-	before, _ := c.Auth.Session(context.Background())
-	s, err := c.Auth.RefreshSession(context.Background())
-	require.NoError(t, err, "the server rotated the token: the session is kept")
-	assert.NotEqual(t, before.RefreshToken, s.RefreshToken)
-	cur, _ := c.Auth.Session(context.Background())
-	assert.Same(t, s, cur)
+		store.failOn.Store(true)
+		before, _ := c.Auth.Session(context.Background())
+		s, err := c.Auth.RefreshSession(context.Background())
+		require.NoError(t, err, "the server rotated the token: the session is kept")
+		assert.NotEqual(t, before.RefreshToken, s.RefreshToken)
+		cur, _ := c.Auth.Session(context.Background())
+		assert.Same(t, s, cur)
+	})
 }
 
 // TestRefreshAfter401WithDeadRefreshTokenSignsOut: a token the server
 // rejects although its expiry says valid, and a refresh token it refuses:
 // the session is dead, so it is removed (SIGNED_OUT) and the 401 returned.
 func TestRefreshAfter401WithDeadRefreshTokenSignsOut(t *testing.T) {
-	f := newFakeSupabase(t)
-	f.fail(fakeFault{status: 400, code: "session_not_found"})
-	c := newFakeClient(t, f)
-	old := f.session("user-1")
-	f.reject(old.AccessToken)
-	signIn(t, c, old)
-	events, unsub := watchEvents(c)
-	defer unsub()
-	err := query(context.Background(), c)
-	assert.ErrorIs(t, err, ErrJWTExpired)
-	assert.EqualValues(t, 1, f.refreshes.Load())
-	_, err = c.Auth.Session(context.Background())
-	assert.ErrorIs(t, err, ErrSessionMissing)
-	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.fail(fakeFault{status: 400, code: "session_not_found"})
+		c := newFakeClient(t, f)
+		old := f.session("user-1")
+		f.reject(old.AccessToken)
+		signIn(t, c, old)
+		events, unsub := watchEvents(c)
+		defer unsub()
+		err := query(context.Background(), c)
+		assert.ErrorIs(t, err, ErrJWTExpired)
+		assert.EqualValues(t, 1, f.refreshes.Load())
+		_, err = c.Auth.Session(context.Background())
+		assert.ErrorIs(t, err, ErrSessionMissing)
+		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+	})
 }
 
 // TestRefreshAfter401Retryable: the token was rejected and the refresh
@@ -948,7 +984,7 @@ func TestRefreshAfter401Retryable(t *testing.T) {
 		s, err := c.Auth.sessions.current(context.Background())
 		require.NoError(t, err)
 		assert.Same(t, old, s, "the session is kept")
-		time.Sleep(time.Minute) // cooldown over, endpoint back
+		advance(time.Minute) // cooldown over, endpoint back
 		require.NoError(t, query(context.Background(), c))
 		b := f.restBearers()
 		assert.NotEqual(t, old.AccessToken, b[len(b)-1])
@@ -958,17 +994,19 @@ func TestRefreshAfter401Retryable(t *testing.T) {
 // TestDerivedAccessTokenClientNeverRefreshes: a WithAccessToken client sends
 // its token as given, and a 401 is returned as is.
 func TestDerivedAccessTokenClientNeverRefreshes(t *testing.T) {
-	f := newFakeSupabase(t)
-	c := newFakeClient(t, f)
-	s := f.session("user-1")
-	uc := c.WithAccessToken(s.AccessToken)
-	require.NoError(t, query(context.Background(), uc))
-	f.reject(s.AccessToken)
-	assert.ErrorIs(t, query(context.Background(), uc), ErrJWTExpired)
-	exp := f.expiredSession("user-2")
-	assert.ErrorIs(t, query(context.Background(), c.WithAccessToken(exp.AccessToken)), ErrJWTExpired)
-	assert.Zero(t, f.refreshes.Load())
-	assert.Len(t, f.restBearers(), 3)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		c := newFakeClient(t, f)
+		s := f.session("user-1")
+		uc := c.WithAccessToken(s.AccessToken)
+		require.NoError(t, query(context.Background(), uc))
+		f.reject(s.AccessToken)
+		assert.ErrorIs(t, query(context.Background(), uc), ErrJWTExpired)
+		exp := f.expiredSession("user-2")
+		assert.ErrorIs(t, query(context.Background(), c.WithAccessToken(exp.AccessToken)), ErrJWTExpired)
+		assert.Zero(t, f.refreshes.Load())
+		assert.Len(t, f.restBearers(), 3)
+	})
 }
 
 // logRecords collects log records, for tests that check what is logged.
@@ -1045,30 +1083,32 @@ func recordAttrs(r slog.Record) map[string]string {
 // answered 401 and leave the session alive on the server; SignOut refreshes
 // it first, so the logout is accepted and the refresh token revoked.
 func TestSignOutExpiredSessionRefreshesFirst(t *testing.T) {
-	f := newFakeSupabase(t)
-	store := NewMemoryStore()
-	c := newFakeClient(t, f, WithSessionStore(store))
-	old := f.expiredSession("user-1")
-	signIn(t, c, old)
-	events, unsub := watchEvents(c)
-	defer unsub()
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		store := NewMemoryStore()
+		c := newFakeClient(t, f, WithSessionStore(store))
+		old := f.expiredSession("user-1")
+		signIn(t, c, old)
+		events, unsub := watchEvents(c)
+		defer unsub()
 
-	require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
-	assert.EqualValues(t, 1, f.refreshes.Load())
-	logouts := f.logoutBearers()
-	require.Len(t, logouts, 1)
-	assert.NotEqual(t, old.AccessToken, logouts[0], "the logout carried a live token")
-	f.mu.Lock()
-	for rt := range f.issued {
-		assert.NotContains(t, rt, "user-1", "refresh token %s still valid on the server", rt)
-	}
-	f.mu.Unlock()
-	assert.EqualValues(t, 0, f.reused.Load())
-	_, err := c.Auth.Session(context.Background())
-	assert.ErrorIs(t, err, ErrSessionMissing)
-	stored, _ := store.Load(context.Background())
-	assert.Nil(t, stored)
-	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed, EventSignedOut}, events.wait(t, 3))
+		require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
+		assert.EqualValues(t, 1, f.refreshes.Load())
+		logouts := f.logoutBearers()
+		require.Len(t, logouts, 1)
+		assert.NotEqual(t, old.AccessToken, logouts[0], "the logout carried a live token")
+		f.mu.Lock()
+		for rt := range f.issued {
+			assert.NotContains(t, rt, "user-1", "refresh token %s still valid on the server", rt)
+		}
+		f.mu.Unlock()
+		assert.EqualValues(t, 0, f.reused.Load())
+		_, err := c.Auth.Session(context.Background())
+		assert.ErrorIs(t, err, ErrSessionMissing)
+		stored, _ := store.Load(context.Background())
+		assert.Nil(t, stored)
+		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed, EventSignedOut}, events.wait(t, 3))
+	})
 }
 
 // TestSignOutDuringRefreshJoinsIt: a SignOut arriving while the session is
@@ -1083,7 +1123,7 @@ func TestSignOutDuringRefreshJoinsIt(t *testing.T) {
 		signIn(t, c, f.expiredSession("user-1"))
 		errc := make(chan error, 1)
 		go func() { errc <- query(context.Background(), c) }()
-		time.Sleep(500 * time.Millisecond) // the refresh is in flight
+		synctest.Wait() // the refresh is in flight
 		require.NoError(t, c.Auth.SignOut(context.Background(), SignOutLocal))
 		require.NoError(t, <-errc)
 		assert.EqualValues(t, 1, f.refreshes.Load())
@@ -1104,33 +1144,35 @@ func TestSignOutDuringRefreshJoinsIt(t *testing.T) {
 func TestSignOutDeadRefreshTokenSignsOutLocally(t *testing.T) {
 	for _, name := range []string{"Expired", "WithinLeeway"} {
 		t.Run(name, func(t *testing.T) {
-			f := newFakeSupabase(t)
-			f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
-			store := NewMemoryStore()
-			var s *Session
-			var c *Client
-			if name == "Expired" {
-				c = newFakeClient(t, f, WithSessionStore(store))
-				s = f.expiredSession("user-1")
-			} else {
-				// Unusable because of the leeway, though not past its expiry:
-				// the failed refresh leaves it to SignOut to remove it.
-				c = newFakeClient(t, f, WithSessionStore(store), WithClockLeeway(5*time.Minute))
-				f.lifetime = time.Minute
-				s = f.session("user-1")
-				s.ExpiresIn = 3600
-			}
-			signIn(t, c, s)
-			events, unsub := watchEvents(c)
-			defer unsub()
-			require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
-			assert.EqualValues(t, 1, f.refreshes.Load())
-			assert.Zero(t, f.logouts.Load(), "no logout with a token the server would refuse")
-			_, err := c.Auth.Session(context.Background())
-			assert.ErrorIs(t, err, ErrSessionMissing)
-			stored, _ := store.Load(context.Background())
-			assert.Nil(t, stored)
-			assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeSupabase(t)
+				f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+				store := NewMemoryStore()
+				var s *Session
+				var c *Client
+				if name == "Expired" {
+					c = newFakeClient(t, f, WithSessionStore(store))
+					s = f.expiredSession("user-1")
+				} else {
+					// Unusable because of the leeway, though not past its expiry:
+					// the failed refresh leaves it to SignOut to remove it.
+					c = newFakeClient(t, f, WithSessionStore(store), WithClockLeeway(5*time.Minute))
+					f.lifetime = time.Minute
+					s = f.session("user-1")
+					s.ExpiresIn = 3600
+				}
+				signIn(t, c, s)
+				events, unsub := watchEvents(c)
+				defer unsub()
+				require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
+				assert.EqualValues(t, 1, f.refreshes.Load())
+				assert.Zero(t, f.logouts.Load(), "no logout with a token the server would refuse")
+				_, err := c.Auth.Session(context.Background())
+				assert.ErrorIs(t, err, ErrSessionMissing)
+				stored, _ := store.Load(context.Background())
+				assert.Nil(t, stored)
+				assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
+			})
 		})
 	}
 }
@@ -1138,21 +1180,23 @@ func TestSignOutDeadRefreshTokenSignsOutLocally(t *testing.T) {
 // TestSignOutOthersDeadRefreshTokenFails: SignOutOthers cannot end the
 // other sessions without a live token; it says so and keeps the session.
 func TestSignOutOthersDeadRefreshTokenFails(t *testing.T) {
-	f := newFakeSupabase(t)
-	f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
-	c := newFakeClient(t, f, WithClockLeeway(5*time.Minute))
-	f.lifetime = time.Minute
-	s := f.session("user-1")
-	s.ExpiresIn = 3600
-	signIn(t, c, s)
-	err := c.Auth.SignOut(context.Background(), SignOutOthers)
-	var e *Error
-	require.ErrorAs(t, err, &e)
-	assert.Equal(t, 400, e.Status)
-	assert.Zero(t, f.logouts.Load())
-	cur, err := c.Auth.sessions.current(context.Background())
-	require.NoError(t, err)
-	assert.Same(t, s, cur)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+		c := newFakeClient(t, f, WithClockLeeway(5*time.Minute))
+		f.lifetime = time.Minute
+		s := f.session("user-1")
+		s.ExpiresIn = 3600
+		signIn(t, c, s)
+		err := c.Auth.SignOut(context.Background(), SignOutOthers)
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, 400, e.Status)
+		assert.Zero(t, f.logouts.Load())
+		cur, err := c.Auth.sessions.current(context.Background())
+		require.NoError(t, err)
+		assert.Same(t, s, cur)
+	})
 }
 
 // TestSignOutRetryableRefreshFailureKeepsSession: the access token expired
@@ -1194,7 +1238,7 @@ func TestSignOutKeepsSessionSignedInMeanwhile(t *testing.T) {
 		signIn(t, c, first)
 		errc := make(chan error, 1)
 		go func() { errc <- c.Auth.SignOut(context.Background(), SignOutLocal) }()
-		time.Sleep(500 * time.Millisecond) // the logout is under way
+		synctest.Wait() // the logout request is under way
 		second := f.session("user-2")
 		signIn(t, c, second)
 		require.NoError(t, <-errc)
@@ -1218,7 +1262,7 @@ func TestSignOutClearsSessionRefreshedMeanwhile(t *testing.T) {
 		signIn(t, c, f.session("user-1"))
 		errc := make(chan error, 1)
 		go func() { errc <- c.Auth.SignOut(context.Background(), SignOutLocal) }()
-		time.Sleep(500 * time.Millisecond)
+		synctest.Wait() // the logout request is under way
 		_, err := c.Auth.RefreshSession(context.Background())
 		require.NoError(t, err)
 		require.NoError(t, <-errc)
@@ -1282,62 +1326,66 @@ func TestRefreshSessionWithSharesTheRefresh(t *testing.T) {
 // exchanged and the client signed in with the result (TOKEN_REFRESHED,
 // saved); a refused one is returned as the server's error.
 func TestRefreshSessionWithSignsIn(t *testing.T) {
-	f := newFakeSupabase(t)
-	store := NewMemoryStore()
-	c := newFakeClient(t, f, WithSessionStore(store))
-	events, unsub := watchEvents(c)
-	defer unsub()
-	cookie := f.session("user-1")
-	s, err := c.Auth.RefreshSessionWith(context.Background(), cookie.RefreshToken)
-	require.NoError(t, err)
-	assert.NotEqual(t, cookie.RefreshToken, s.RefreshToken)
-	stored, _ := store.Load(context.Background())
-	assert.Same(t, s, stored)
-	assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed}, events.wait(t, 2))
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		store := NewMemoryStore()
+		c := newFakeClient(t, f, WithSessionStore(store))
+		events, unsub := watchEvents(c)
+		defer unsub()
+		cookie := f.session("user-1")
+		s, err := c.Auth.RefreshSessionWith(context.Background(), cookie.RefreshToken)
+		require.NoError(t, err)
+		assert.NotEqual(t, cookie.RefreshToken, s.RefreshToken)
+		stored, _ := store.Load(context.Background())
+		assert.Same(t, s, stored)
+		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventTokenRefreshed}, events.wait(t, 2))
 
-	f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
-	_, err = c.Auth.RefreshSessionWith(context.Background(), f.session("user-2").RefreshToken)
-	var e *Error
-	require.ErrorAs(t, err, &e)
-	assert.Equal(t, 400, e.Status)
-	cur, _ := c.Auth.Session(context.Background())
-	assert.Same(t, s, cur, "a failed exchange leaves the session alone")
+		f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+		_, err = c.Auth.RefreshSessionWith(context.Background(), f.session("user-2").RefreshToken)
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, 400, e.Status)
+		cur, _ := c.Auth.Session(context.Background())
+		assert.Same(t, s, cur, "a failed exchange leaves the session alone")
+	})
 }
 
 // TestEventPanickingSubscriberIsLogged: a subscriber's panic is recovered
 // and logged at Error with its value, never with session data; the
 // subscriber keeps receiving events.
 func TestEventPanickingSubscriberIsLogged(t *testing.T) {
-	f := newFakeSupabase(t)
-	logs := newLogRecords()
-	c := newFakeClient(t, f, WithLogger(slog.New(logs)))
-	s := f.session("user-1")
-	calls := make(chan AuthChangeEvent, 8)
-	unsub := c.Auth.OnAuthStateChange(func(e AuthChangeEvent, _ *Session) {
-		calls <- e
-		panic(fmt.Sprintf("subscriber bug on %s", e))
-	})
-	defer unsub()
-	signIn(t, c, s)
-	for _, want := range []AuthChangeEvent{EventInitialSession, EventSignedIn} {
-		select {
-		case e := <-calls:
-			assert.Equal(t, want, e)
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no %s", want)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSupabase(t)
+		logs := newLogRecords()
+		c := newFakeClient(t, f, WithLogger(slog.New(logs)))
+		s := f.session("user-1")
+		calls := make(chan AuthChangeEvent, 8)
+		unsub := c.Auth.OnAuthStateChange(func(e AuthChangeEvent, _ *Session) {
+			calls <- e
+			panic(fmt.Sprintf("subscriber bug on %s", e))
+		})
+		defer unsub()
+		signIn(t, c, s)
+		synctest.Wait() // both events delivered, both panics recovered
+		for _, want := range []AuthChangeEvent{EventInitialSession, EventSignedIn} {
+			select {
+			case e := <-calls:
+				assert.Equal(t, want, e)
+			default:
+				t.Fatalf("no %s", want)
+			}
 		}
-	}
-	r := logs.find(t, "subscriber panicked")
-	assert.Equal(t, slog.LevelError, r.Level)
-	a := recordAttrs(r)
-	assert.Equal(t, "string", a["panic_type"])
-	assert.Contains(t, a["panic"], "subscriber bug on INITIAL_SESSION")
-	assert.Equal(t, "INITIAL_SESSION", a["event"])
-	require.Eventually(t, func() bool { return strings.Contains(logs.text(), "subscriber bug on SIGNED_IN") },
-		10*time.Second, time.Millisecond)
-	text := logs.text()
-	assert.NotContains(t, text, s.AccessToken)
-	assert.NotContains(t, text, s.RefreshToken)
+		r := logs.find(t, "subscriber panicked")
+		assert.Equal(t, slog.LevelError, r.Level)
+		a := recordAttrs(r)
+		assert.Equal(t, "string", a["panic_type"])
+		assert.Contains(t, a["panic"], "subscriber bug on INITIAL_SESSION")
+		assert.Equal(t, "INITIAL_SESSION", a["event"])
+		text := logs.text()
+		assert.Contains(t, text, "subscriber bug on SIGNED_IN")
+		assert.NotContains(t, text, s.AccessToken)
+		assert.NotContains(t, text, s.RefreshToken)
+	})
 }
 
 // TestEventSlowSubscriberQueueMergesRefreshes: while a subscriber is busy,

@@ -1,0 +1,202 @@
+package supabase
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/supabase-go/supabase/internal/pgrest"
+)
+
+func (q Query) method() string {
+	switch q.kind {
+	case kindInsert, kindUpsert:
+		return http.MethodPost
+	case kindUpdate:
+		return http.MethodPatch
+	case kindDelete:
+		return http.MethodDelete
+	case kindRPC:
+		return q.rpcMethod
+	}
+	if q.head {
+		return http.MethodHead
+	}
+	return http.MethodGet
+}
+
+// build renders q into the request the transport sends.
+func (q Query) build() (*apiRequest, error) {
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	method := q.method()
+
+	var u strings.Builder
+	u.WriteString(q.c.core.restURL)
+	if q.kind == kindRPC {
+		u.WriteString("/rpc")
+	}
+	u.WriteByte('/')
+	u.WriteString(url.PathEscape(q.target))
+	params := q.params
+	if q.kind == kindRead && !q.selected {
+		params = append([]pgrest.Pair{{Key: "select", Value: "*"}}, params...)
+	}
+	if len(params) > 0 {
+		u.WriteByte('?')
+		u.WriteString(pgrest.EncodeQuery(params))
+	}
+
+	h := make(http.Header, 6)
+	if accept := q.acceptHeader(); accept != "" {
+		h.Set("Accept", accept)
+	}
+	if q.c.schema != "" {
+		if method == http.MethodGet || method == http.MethodHead {
+			h.Set("Accept-Profile", q.c.schema)
+		} else {
+			h.Set("Content-Profile", q.c.schema)
+		}
+	}
+	// A request without a body gets no Content-Type (supabase-js sends one
+	// on DELETE too; a media type for no content is meaningless).
+	if q.body != nil {
+		h.Set("Content-Type", mediaJSON)
+	}
+	if prefer := q.preferHeader(); prefer != "" {
+		h.Set("Prefer", prefer)
+	}
+	for _, hp := range q.headers {
+		h[hp.name] = []string{hp.value}
+	}
+	return &apiRequest{
+		service: ServiceREST,
+		method:  method,
+		url:     u.String(),
+		header:  h,
+		body:    q.body,
+		retry:   method == http.MethodGet || method == http.MethodHead || q.retry,
+	}, nil
+}
+
+func (q Query) acceptHeader() string {
+	var accept string
+	switch q.accept {
+	case acceptObject:
+		accept = mediaObject
+	case acceptCSV:
+		accept = mediaCSV
+	case acceptGeoJSON:
+		accept = mediaGeoJSON
+	}
+	if e := q.explain; e != nil {
+		var opts []string
+		for _, o := range []struct {
+			on   bool
+			name string
+		}{{e.Analyze, "analyze"}, {e.Verbose, "verbose"}, {e.Settings, "settings"}, {e.Buffers, "buffers"}, {e.WAL, "wal"}} {
+			if o.on {
+				opts = append(opts, o.name)
+			}
+		}
+		forType := accept
+		if forType == "" {
+			forType = mediaJSON
+		}
+		return "application/vnd.pgrst.plan+" + e.Format + `; for="` + forType + `"; options=` + strings.Join(opts, "|") + ";"
+	}
+	if q.stripNulls {
+		switch q.accept {
+		case acceptDefault:
+			return mediaArrayNulls
+		case acceptObject:
+			return mediaObject + ";nulls=stripped"
+		}
+	}
+	return accept
+}
+
+func (q Query) preferHeader() string {
+	var p []string
+	if q.kind == kindUpsert {
+		if q.ignoreDups {
+			p = append(p, "resolution=ignore-duplicates")
+		} else {
+			p = append(p, "resolution=merge-duplicates")
+		}
+	}
+	if q.count != "" {
+		p = append(p, "count="+string(q.count))
+	}
+	if q.missingDefault {
+		p = append(p, "missing=default")
+	}
+	switch {
+	case q.rpcMinimal:
+		p = append(p, "return=minimal")
+	case q.selected && q.kind != kindRead:
+		p = append(p, "return=representation")
+	}
+	if q.rollback {
+		p = append(p, "tx=rollback")
+	}
+	if q.hasMaxAffected {
+		p = append(p, "handling=strict", "max-affected="+strconv.Itoa(q.maxAffected))
+	}
+	return strings.Join(p, ", ")
+}
+
+// RequestPreview is the request a query would send, for tests, logs and
+// examples. Header holds the query's headers and the client's WithHeaders
+// headers, but never apikey, Authorization or X-Client-Info, which are added
+// when the request is sent.
+type RequestPreview struct {
+	Method string
+	URL    string // absolute, with the query string
+	Header http.Header
+	Body   []byte // nil when the request has no body
+}
+
+// Preview returns the request q would send, without sending it. It returns
+// the error the query carries, if any.
+func (q Query) Preview() (RequestPreview, error) {
+	r, err := q.build()
+	if err != nil {
+		return RequestPreview{}, err
+	}
+	h := r.header
+	for k, vs := range q.c.core.headers {
+		h[k] = slices.Clone(vs)
+	}
+	for _, k := range []string{"Authorization", "Apikey", "X-Client-Info"} {
+		h.Del(k)
+	}
+	return RequestPreview{Method: r.method, URL: r.url, Header: h, Body: slices.Clone(r.body)}, nil
+}
+
+// String formats the preview as the request line, one "Name: value" line
+// per header in sorted order, and the body after a blank line.
+func (p RequestPreview) String() string {
+	var b strings.Builder
+	b.WriteString(p.Method + " " + p.URL + "\n")
+	keys := make([]string, 0, len(p.Header))
+	for k := range p.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range p.Header[k] {
+			b.WriteString(k + ": " + v + "\n")
+		}
+	}
+	if p.Body != nil {
+		b.WriteString("\n")
+		b.Write(p.Body)
+		b.WriteString("\n")
+	}
+	return b.String()
+}

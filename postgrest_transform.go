@@ -1,0 +1,258 @@
+package supabase
+
+import (
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// FilterOption configures Query.Or.
+type FilterOption interface{ applyFilter(*refOptions) }
+
+// OrderOption configures Query.Order.
+type OrderOption interface{ applyOrder(*orderOptions) }
+
+// RangeOption configures Query.Limit and Query.Range.
+type RangeOption interface{ applyRange(*refOptions) }
+
+type refOptions struct{ table string }
+
+type orderOptions struct {
+	refOptions
+	descending bool
+	nulls      string // "", "nullsfirst", "nullslast"
+}
+
+// ReferencedTableOption applies a filter or modifier to an embedded
+// resource instead of the top-level rows; made by ReferencedTable. It is a
+// FilterOption, an OrderOption and a RangeOption.
+type ReferencedTableOption struct{ table string }
+
+// ReferencedTable applies Or, Order, Limit or Range to the embedded
+// resource table (as named in Select, alias included) instead of the
+// top-level rows: the parameter becomes "<table>.or", "<table>.order",
+// "<table>.limit", "<table>.offset".
+func ReferencedTable(table string) ReferencedTableOption { return ReferencedTableOption{table} }
+
+func (o ReferencedTableOption) applyFilter(r *refOptions) { r.table = o.table }
+func (o ReferencedTableOption) applyOrder(r *orderOptions) {
+	r.table = o.table
+}
+func (o ReferencedTableOption) applyRange(r *refOptions) { r.table = o.table }
+
+func (r refOptions) key(name string) string {
+	if r.table == "" {
+		return name
+	}
+	return r.table + "." + name
+}
+
+type orderOptionFunc func(*orderOptions)
+
+func (f orderOptionFunc) applyOrder(o *orderOptions) { f(o) }
+
+// Ascending sorts from smallest to largest (the default).
+func Ascending() OrderOption { return orderOptionFunc(func(o *orderOptions) { o.descending = false }) }
+
+// Descending sorts from largest to smallest.
+func Descending() OrderOption { return orderOptionFunc(func(o *orderOptions) { o.descending = true }) }
+
+// NullsFirst puts nulls before other values.
+func NullsFirst() OrderOption {
+	return orderOptionFunc(func(o *orderOptions) { o.nulls = "nullsfirst" })
+}
+
+// NullsLast puts nulls after other values.
+func NullsLast() OrderOption { return orderOptionFunc(func(o *orderOptions) { o.nulls = "nullslast" }) }
+
+// Order sorts the rows by column (ascending unless Descending). Calling it
+// again adds a further sort key: Order("a", Descending()).Order("b") sends
+// order=a.desc,b.asc. Options: Ascending, Descending, NullsFirst, NullsLast,
+// ReferencedTable.
+func (q Query) Order(column string, opts ...OrderOption) Query {
+	if q.err != nil {
+		return q
+	}
+	if strings.TrimSpace(column) == "" {
+		return q.fail("Order: empty column name")
+	}
+	var o orderOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt.applyOrder(&o)
+		}
+	}
+	v := column + ".asc"
+	if o.descending {
+		v = column + ".desc"
+	}
+	if o.nulls != "" {
+		v += "." + o.nulls
+	}
+	key := o.key("order")
+	if prev, ok := q.param(key); ok && prev != "" {
+		v = prev + "," + v
+	}
+	return q.setParam(key, v)
+}
+
+func rangeOpts(opts []RangeOption) refOptions {
+	var r refOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt.applyRange(&r)
+		}
+	}
+	return r
+}
+
+// Limit returns at most n rows (limit=n). Option: ReferencedTable.
+func (q Query) Limit(n int, opts ...RangeOption) Query {
+	if q.err != nil {
+		return q
+	}
+	if n < 0 {
+		return q.fail("Limit: negative limit %d", n)
+	}
+	return q.setParam(rangeOpts(opts).key("limit"), strconv.Itoa(n))
+}
+
+// Range returns the rows from index from to index to, both inclusive and
+// counted from 0 (offset=from, limit=to-from+1). It replaces an earlier
+// Limit. Option: ReferencedTable.
+func (q Query) Range(from, to int, opts ...RangeOption) Query {
+	if q.err != nil {
+		return q
+	}
+	if from < 0 || to < from {
+		return q.fail("Range(%d, %d): need 0 <= from <= to", from, to)
+	}
+	if to-from == math.MaxInt { // to-from+1 would overflow
+		return q.fail("Range(%d, %d): range too large", from, to)
+	}
+	r := rangeOpts(opts)
+	q = q.setParam(r.key("offset"), strconv.Itoa(from))
+	return q.setParam(r.key("limit"), strconv.Itoa(to-from+1))
+}
+
+// Single asks PostgREST for exactly one row as a JSON object (Accept:
+// application/vnd.pgrst.object+json). PostgREST answers 406 with code
+// PGRST116 when zero or several rows match; the error matches ErrNotFound
+// or ErrTooManyRows.
+func (q Query) Single() Query {
+	q.accept = acceptObject
+	return q
+}
+
+// MaybeSingle expects zero or one row. The request is unchanged (an
+// array); the check is made on the response, as supabase-js does: Execute
+// returns the row as a JSON object, or null for no row, and an error
+// matching ErrTooManyRows (PGRST116, status 406) for more than one.
+func (q Query) MaybeSingle() Query {
+	q.maybeSingle = true
+	return q
+}
+
+// CSV asks for the rows as CSV (Accept: text/csv); Response.Body is the CSV
+// text.
+func (q Query) CSV() Query {
+	q.accept = acceptCSV
+	return q
+}
+
+// GeoJSON asks for the rows as a GeoJSON FeatureCollection (Accept:
+// application/geo+json), for tables with a PostGIS geometry column.
+func (q Query) GeoJSON() Query {
+	q.accept = acceptGeoJSON
+	return q
+}
+
+// ExplainOptions configures Query.Explain.
+type ExplainOptions struct {
+	Analyze  bool   // run the query and report real timings
+	Verbose  bool   // include output columns and more detail
+	Settings bool   // include non-default planner settings
+	Buffers  bool   // include buffer usage (with Analyze)
+	WAL      bool   // include WAL usage (with Analyze)
+	Format   string // "text" (default) or "json"
+}
+
+// Explain returns the query plan instead of the rows (Accept:
+// application/vnd.pgrst.plan+<format>). PostgREST only allows it when the
+// db-plan-enabled setting is on. The plan describes the query as it would be
+// answered in the media type chosen by Single, CSV or GeoJSON.
+func (q Query) Explain(o ExplainOptions) Query {
+	if q.err != nil {
+		return q
+	}
+	switch o.Format {
+	case "":
+		o.Format = "text"
+	case "text", "json":
+	default:
+		return q.fail("Explain: format must be \"text\" or \"json\", got %q", o.Format)
+	}
+	q.explain = &o
+	return q
+}
+
+// Rollback runs the request in a transaction that is rolled back (Prefer:
+// tx=rollback): a write reports its result without changing anything.
+// PostgREST must allow it (db-tx-end).
+func (q Query) Rollback() Query {
+	q.rollback = true
+	return q
+}
+
+// MaxAffected makes an Update, Delete or RPC fail, changing nothing, when
+// it would affect more than n rows (Prefer: handling=strict,
+// max-affected=n). Needs PostgREST 13 or later.
+func (q Query) MaxAffected(n int) Query {
+	if q.err != nil {
+		return q
+	}
+	if n < 0 {
+		return q.fail("MaxAffected: negative count %d", n)
+	}
+	q.hasMaxAffected = true
+	q.maxAffected = n
+	return q
+}
+
+// StripNulls asks PostgREST to leave null-valued keys out of the returned
+// objects (Accept: application/vnd.pgrst.array+json;nulls=stripped, or the
+// object variant with Single). It cannot be combined with CSV.
+func (q Query) StripNulls() Query {
+	q.stripNulls = true
+	return q
+}
+
+// Header sets an HTTP header on this query's request only. It is applied
+// after the headers the query computes (Accept, Prefer, ...), so it
+// replaces them; headers set with WithHeaders on the client still take
+// precedence. Setting Authorization or apikey here replaces the client's
+// credentials for this request.
+func (q Query) Header(name, value string) Query {
+	if q.err != nil {
+		return q
+	}
+	if !validHeaderName(name) {
+		return q.fail("Header: invalid header name %q", name)
+	}
+	if !validHeaderValue(value) {
+		return q.fail("Header: value of %q has a control character", name)
+	}
+	q.headers = append(slices.Clip(q.headers), headerPair{http.CanonicalHeaderKey(name), value})
+	return q
+}
+
+// Retry allows the request to be retried after network errors and 503 or
+// 520 answers, per the client's RetryPolicy. Reads (GET, HEAD) are always
+// retryable; writes only with Retry, since a write that reached the server
+// may be applied twice.
+func (q Query) Retry() Query {
+	q.retry = true
+	return q
+}
