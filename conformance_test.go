@@ -249,7 +249,10 @@ func (r *replayer) step(s conformance.Step) (outcome, error) {
 		}
 		return r.auth(s.Target, s.Chain[0])
 	}
-	return outcome{}, fmt.Errorf("unknown target %q", s.Target)
+	if len(s.Chain) == 0 {
+		return outcome{}, fmt.Errorf("%s: empty chain", s.Target)
+	}
+	return outcome{}, unimplemented(s.Target, s.Chain[0].Call) // e.g. storage, functions
 }
 
 // ---------------------------------------------------------------------------
