@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +72,8 @@ func (a *Args) Int(i int) int {
 
 // Value converts argument i into the Go value a filter takes: strings,
 // json.Number (so numbers keep their JavaScript spelling), bools, nil,
-// []any for arrays and json.RawMessage for objects (key order kept).
+// []any for arrays and compact json.RawMessage for objects (key order
+// kept).
 func (a *Args) Value(i int) any {
 	if i >= len(a.Raw) {
 		a.Fail("argument %d missing", i)
@@ -92,7 +94,12 @@ func JSValue(raw json.RawMessage) (any, error) {
 	}
 	switch raw[0] {
 	case '{':
-		return raw, nil
+		// Compact, as JSON.stringify writes it; key order is kept.
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return nil, err
+		}
+		return json.RawMessage(b.Bytes()), nil
 	case '[':
 		var elems []json.RawMessage
 		if err := json.Unmarshal(raw, &elems); err != nil {

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,11 +12,14 @@ import (
 	"testing"
 )
 
-func suiteDir() string {
+// suiteDirs are the corpora: the public one ($SUPABASE_CONFORMANCE_DIR or
+// the copy in testdata) and this repository's own.
+func suiteDirs() []string {
+	public := filepath.Join("..", "..", "testdata", "conformance")
 	if d := os.Getenv("SUPABASE_CONFORMANCE_DIR"); d != "" {
-		return d
+		public = d
 	}
-	return filepath.Join("..", "..", "testdata", "conformance")
+	return []string{public, filepath.Join("..", "..", "testdata", "conformance-extra")}
 }
 
 // TestReplayGoldens sends every golden request, as recorded, to the case's
@@ -24,15 +28,21 @@ func suiteDir() string {
 // the rule server, the recorder's normalisation and the comparator against
 // the corpus itself.
 func TestReplayGoldens(t *testing.T) {
-	s, err := LoadSuite(suiteDir())
-	if err != nil {
-		t.Fatal(err)
+	for _, dir := range suiteDirs() {
+		s, err := LoadSuite(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Entries) == 0 {
+			t.Fatalf("%s: empty suite", dir)
+		}
+		replayGoldens(t, s)
 	}
-	if len(s.Entries) == 0 {
-		t.Fatal("empty suite")
-	}
+}
+
+func replayGoldens(t *testing.T, s *Suite) {
 	for _, e := range s.Entries {
-		t.Run(e.File+"/"+e.Case.Name, func(t *testing.T) {
+		t.Run(filepath.Base(s.Dir)+"/"+e.File+"/"+e.Case.Name, func(t *testing.T) {
 			srv := NewServer(&e.Case)
 			defer srv.Close()
 			for i, gr := range e.Golden.Requests {
@@ -149,48 +159,131 @@ func TestDiffJSONInstants(t *testing.T) {
 	}
 }
 
-func TestPatches(t *testing.T) {
-	g := Golden{
-		Requests: []Request{
-			{Method: "GET", Path: "/auth/v1/admin/users/x", Query: []Pair{{"page", ""}, {"a", "1"}}, Headers: map[string]string{"content-type": "application/json"}},
-			{Method: "POST", Path: "/auth/v1/factors/f1/challenge", Headers: map[string]string{"content-type": "application/json"},
-				Body: json.RawMessage(`{"factorId":"f1","channel":"sms","n":12345678901234567890}`)},
+func TestApplyDivergences(t *testing.T) {
+	rule0 := 0
+	e := Entry{
+		Case: Case{Name: "c", Steps: []Step{{Target: "auth.admin"}, {Target: "db"}},
+			Responses: []Rule{{Match: Match{Method: "GET"}, Headers: map[string]string{"X-Total-Count": "3"}}}},
+		Golden: Golden{
+			Requests: []Request{
+				{Step: 0, Method: "GET", Path: "/auth/v1/admin/users", Query: []Pair{{"page", ""}, {"a", "1"}}, Rule: &rule0},
+				{Step: 1, Method: "DELETE", Path: "/rest/v1/t", Headers: map[string]string{"content-type": "application/json"}},
+				{Step: 2, Method: "GET", Path: "/late"},
+			},
+			Results: []Result{
+				{Kind: "auth", Result: json.RawMessage(`{"data":{"total":0},"error":null}`)},
+				{Kind: "data", Result: json.RawMessage(`{"data":null,"error":null}`)},
+			},
 		},
-		Results: []Result{{Kind: "auth", Result: json.RawMessage(`{"data":{"total":0},"error":null}`)}},
 	}
-	c := g.Clone()
-	Patches(
-		NoContentTypeWithoutBody,
-		DropEmptyQuery,
-		SetQuery("a", "1", "2"),
-		DropBodyKeys("/auth/v1/factors/*/challenge", "factorId"),
-		RenameBodyKey("/auth/v1/factors/*/challenge", "channel", "via"),
-		PatchResult(0, func(res map[string]any) { res["data"].(map[string]any)["total"] = 2 }),
-	)(&c)
-	if _, ok := c.Requests[0].Headers["content-type"]; ok {
-		t.Error("content-type kept on a body-less request")
+	var seenSteps []int
+	dropGET := &Divergence{Name: "drop-get",
+		When: func(x *Exchange) bool { seenSteps = append(seenSteps, x.Index); return x.Target() == "auth.admin" },
+		Rewrite: func(x *Exchange) error {
+			x.Requests = x.Requests[:0]
+			return nil
+		}}
+	total := &Divergence{Name: "total",
+		When: func(x *Exchange) bool { return x.Result != nil && x.Result.Kind == "auth" },
+		Rewrite: func(x *Exchange) error {
+			m, err := x.ResultObject()
+			if err != nil {
+				return err
+			}
+			v, _ := x.Answer(&e.Golden.Requests[0]).Header("x-total-count")
+			m["data"].(map[string]any)["total"] = json.Number(v)
+			return x.SetResultObject(m)
+		}}
+	noop := &Divergence{Name: "noop", When: func(*Exchange) bool { return true },
+		Rewrite: func(x *Exchange) error {
+			if x.Step != nil && x.Step.Target == "db" {
+				x.Requests[0].Headers["content-type"] = "application/json" // the same value: no change
+			}
+			return nil
+		}}
+	g, touched, err := ApplyDivergences(&e, []*Divergence{dropGET, total, noop})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := c.Requests[1].Headers["content-type"]; !ok {
-		t.Error("content-type dropped from a request with a body")
+	if len(touched) != 2 || touched[0] != dropGET || touched[1] != total {
+		t.Errorf("touched %v, want drop-get and total", touched)
 	}
-	if len(c.Requests[0].Query) != 1 || c.Requests[0].Query[0] != (Pair{"a", "2"}) {
-		t.Errorf("query %q", c.Requests[0].Query)
+	if fmt.Sprint(seenSteps) != "[0 1 2]" {
+		t.Errorf("predicate saw steps %v, want [0 1 2] (the last for late requests)", seenSteps)
 	}
-	if got := string(c.Requests[1].Body); got != `{"n":12345678901234567890,"via":"sms"}` {
-		t.Errorf("body %s", got)
+	if len(g.Requests) != 2 || g.Requests[0].Path != "/rest/v1/t" || g.Requests[0].Step != 1 || g.Requests[1].Step != 2 {
+		t.Errorf("requests %+v", g.Requests)
 	}
-	if got := string(c.Results[0].Result); got != `{"data":{"total":2},"error":null}` {
+	if got := string(g.Results[0].Result); got != `{"data":{"total":3},"error":null}` {
 		t.Errorf("result %s", got)
 	}
-	// The original is untouched.
-	if len(g.Requests[0].Query) != 2 || g.Requests[0].Headers["content-type"] == "" ||
-		string(g.Requests[1].Body) != `{"factorId":"f1","channel":"sms","n":12345678901234567890}` ||
-		string(g.Results[0].Result) != `{"data":{"total":0},"error":null}` {
-		t.Error("Clone shares state with the original")
+	// The entry is untouched.
+	if len(e.Golden.Requests) != 3 || string(e.Golden.Results[0].Result) != `{"data":{"total":0},"error":null}` {
+		t.Error("ApplyDivergences modified the entry")
 	}
-	DropRequests(func(r *Request) bool { return r.Method == "GET" })(&c)
-	if len(c.Requests) != 1 || c.Requests[0].Method != "POST" {
-		t.Errorf("DropRequests left %d requests", len(c.Requests))
+	failing := &Divergence{Name: "bad", When: func(*Exchange) bool { return true },
+		Rewrite: func(*Exchange) error { return fmt.Errorf("unexpected shape") }}
+	if _, _, err := ApplyDivergences(&e, []*Divergence{failing}); err == nil || !strings.Contains(err.Error(), "bad") {
+		t.Errorf("rewrite error not reported with the rule's name: %v", err)
+	}
+}
+
+func TestReplaceQueryValue(t *testing.T) {
+	x := &Exchange{Requests: []Request{
+		{Query: []Pair{{"c", "in.(a)"}, {"c", "in.(a)"}, {"d", "in.(a)"}}},
+		{Query: []Pair{{"c", "in.(a)"}}}, // a retry of the same request
+	}}
+	done := map[[2]int]bool{}
+	for i := range 2 { // two identical filters: each replaced once
+		if !x.ReplaceQueryValue(done, "c", "in.(a)", "in.(b)") {
+			t.Fatalf("replacement %d: not found", i)
+		}
+	}
+	if x.ReplaceQueryValue(done, "c", "in.(a)", "in.(b)") {
+		t.Error("a third replacement found a pair to replace")
+	}
+	if got := fmt.Sprint(x.Requests[0].Query, x.Requests[1].Query); got != "[[c in.(b)] [c in.(b)] [d in.(a)]] [[c in.(b)]]" {
+		t.Errorf("got %s", got)
+	}
+}
+
+func TestJSEncodings(t *testing.T) {
+	for _, c := range []struct{ in, list, array string }{
+		{`["a","b"]`, `(a,b)`, `{a,b}`},
+		{`["say \"hi\"","back\\slash","two words","a,b","(x)"]`, `(say "hi",back\slash,two words,"a,b","(x)")`, `{say "hi",back\slash,two words,a,b,(x)}`},
+		{`["",null,true,0]`, `(,null,true,0)`, `{,,true,0}`},
+		{`[7,"7",7.0,"x","x"]`, `(7,7,x)`, `{7,7,7,x,x}`},
+		{`[1.50,1e21,0.0000001,-0]`, `(1.5,1e+21,1e-7,0)`, `{1.5,1e+21,1e-7,0}`},
+		{`[[1,2],[3,null]]`, `(1,2,3,)`, `{1,2,3,}`},
+		{`[{"a":1}]`, `([object Object])`, `{[object Object]}`},
+		{`[]`, `()`, `{}`},
+	} {
+		l, err := JSInList(json.RawMessage(c.in))
+		if err != nil || l != c.list {
+			t.Errorf("JSInList(%s) = %q, %v; want %q", c.in, l, err, c.list)
+		}
+		a, err := JSArrayLiteral(json.RawMessage(c.in))
+		if err != nil || a != c.array {
+			t.Errorf("JSArrayLiteral(%s) = %q, %v; want %q", c.in, a, err, c.array)
+		}
+	}
+	if _, err := JSInList(json.RawMessage(`"x"`)); err == nil {
+		t.Error("JSInList of a string: no error")
+	}
+}
+
+func TestLinkPages(t *testing.T) {
+	for h, want := range map[string][2]int{
+		`</admin/users?page=12&per_page=10>; rel="next", </admin/users?page=15&per_page=10>; rel="last"`: {12, 15},
+		`</admin/users?page=2&per_page=50>; rel="last"`:                                                  {0, 2},
+		`<https://x/admin/users?per_page=5&page=3>; rel=next`:                                            {3, 0},
+		`garbage, <x?page=a>; rel="next"`:                                                                {0, 0},
+		``:                                                                                               {0, 0},
+	} {
+		n, l := LinkPages(h)
+		if [2]int{n, l} != want {
+			t.Errorf("LinkPages(%q) = %d, %d; want %v", h, n, l, want)
+		}
 	}
 }
 

@@ -4,7 +4,9 @@
 // response rules from a local HTTP server that records what it receives, and
 // compares the recorded requests with the golden ones.
 //
-// The formats are described in testdata/conformance/README.md.
+// The formats are described in testdata/conformance/README.md. Deliberate
+// differences from supabase-js are expressed as Divergence rules and applied
+// with ApplyDivergences.
 package conformance
 
 import (
@@ -246,4 +248,19 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("conformance: %s: %w", path, err)
 	}
 	return nil
+}
+
+// Clone returns a deep copy of g's requests and results, for rewriting.
+func (g Golden) Clone() Golden {
+	c := g
+	c.Requests = make([]Request, len(g.Requests))
+	for i, r := range g.Requests {
+		c.Requests[i] = r.Clone()
+	}
+	c.Results = make([]Result, len(g.Results))
+	for i, r := range g.Results {
+		c.Results[i] = r
+		c.Results[i].Result = append(json.RawMessage(nil), r.Result...)
+	}
+	return c
 }
