@@ -48,6 +48,10 @@ type core struct {
 	logger     *slog.Logger
 	retry      RetryPolicy
 	session    sessionConfig
+	// maxResponse and maxRow bound what is read of a 2xx body: whole
+	// (buffered results, Auth answers) and per row (Rows).
+	maxResponse int64
+	maxRow      int64
 }
 
 // Option configures a Client. Options validate their input: NewClient
@@ -63,12 +67,20 @@ type options struct {
 	tokenFunc  func(context.Context) (string, error)
 	retry      RetryPolicy
 	session    sessionConfig
+	// 0: the default
+	maxResponse int64
+	maxRow      int64
 }
 
 // WithHTTPClient makes the client send every request through hc. hc is never
 // modified. The default waits at most 30 s for response headers (the rest of
 // a request is bounded by its ctx, so streamed results are not cut off) and
-// keeps up to 64 idle connections per host.
+// keeps up to 64 idle connections per host. An attempt that times out, with
+// either client, is not retried.
+//
+// Redirects are never followed, whatever hc's CheckRedirect says: requests
+// go through a copy of hc (same Transport, Jar and Timeout) that returns a
+// 3xx answer as it is, and the call fails with [ErrRedirect].
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error {
 		if hc == nil {
@@ -175,6 +187,42 @@ func WithRetryPolicy(p RetryPolicy) Option {
 	}
 }
 
+// Default body limits; see [WithMaxResponseSize] and [WithMaxRowSize].
+const (
+	defaultMaxResponseSize = 256 << 20
+	defaultMaxRowSize      = 16 << 20
+)
+
+// WithMaxResponseSize bounds the 2xx bodies the client reads whole: the
+// results of Execute, All, One and MaybeOne, and every Auth answer (default
+// 256 MiB). A larger body is refused with an error matching
+// [ErrResponseTooLarge]: at once when its Content-Length says so, else once
+// n bytes have been read. Rows is bounded per row instead, by
+// [WithMaxRowSize].
+func WithMaxResponseSize(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return invalidArg("WithMaxResponseSize: the limit must be positive")
+		}
+		o.maxResponse = n
+		return nil
+	}
+}
+
+// WithMaxRowSize bounds each row (or the single object) that Rows decodes
+// (default 16 MiB): reading stops once a row grows past n bytes and Rows
+// yields an error matching [ErrResponseTooLarge], so an endless row never
+// fills memory.
+func WithMaxRowSize(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return invalidArg("WithMaxRowSize: the limit must be positive")
+		}
+		o.maxRow = n
+		return nil
+	}
+}
+
 func defaultHTTPClient() *http.Client {
 	// http.DefaultTransport may have been replaced (httpmock.Activate does
 	// so); never assume its type.
@@ -241,6 +289,15 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 		logger:     o.logger,
 		retry:      o.retry,
 		session:    o.session,
+	}
+	// Redirects are refused on a copy, leaving the caller's client as it is.
+	co.httpClient = refuseRedirects(o.httpClient)
+	co.maxResponse, co.maxRow = defaultMaxResponseSize, defaultMaxRowSize
+	if o.maxResponse > 0 {
+		co.maxResponse = o.maxResponse
+	}
+	if o.maxRow > 0 {
+		co.maxRow = o.maxRow
 	}
 	c := &Client{core: co, schema: o.schema}
 	if o.tokenFunc != nil {

@@ -48,6 +48,23 @@ var (
 	// ErrInvalidArgument: a call or option was given input it cannot use
 	// (an empty email, a nil client, a malformed URL). Returned before any I/O.
 	ErrInvalidArgument = errors.New("supabase: invalid argument")
+	// ErrInvalidResponse: a 2xx answer whose body could not be decoded.
+	ErrInvalidResponse = errors.New("supabase: invalid response")
+)
+
+// Sentinels for answers the client refuses to use; see [WithMaxResponseSize]
+// and [WithHTTPClient].
+var (
+	// ErrRedirect: the server answered with a redirect (3xx), which is never
+	// followed: Supabase's APIs do not redirect API calls, and following one
+	// would send the key, a token or a password elsewhere, or turn a write
+	// into a GET. Error.Status is the 3xx status and Error.Message names the
+	// Location's origin.
+	ErrRedirect = errors.New("supabase: redirect not followed")
+	// ErrResponseTooLarge: a response body, or one row read by Rows, was
+	// larger than the configured limit ([WithMaxResponseSize],
+	// [WithMaxRowSize]); reading stopped there.
+	ErrResponseTooLarge = errors.New("supabase: response too large")
 )
 
 // argError is an invalid argument or option, found before any I/O.
@@ -164,15 +181,24 @@ func (e *Error) Is(target error) bool {
 			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
 	case ErrInvalidQuery:
 		return e.Code == codeInvalidQuery
+	case ErrInvalidResponse:
+		return e.Code == codeInvalidResponse
+	case ErrRedirect:
+		return e.Code == codeRedirect
+	case ErrResponseTooLarge:
+		return e.Code == codeResponseTooLarge
 	}
 	return false
 }
 
-// codeSessionMissing and codeInvalidQuery are client-side codes: no server
-// sends them.
+// codeSessionMissing and the other codes below are client-side codes: no
+// server sends them.
 const (
-	codeSessionMissing = "session_missing"
-	codeInvalidQuery   = "invalid_query"
+	codeSessionMissing   = "session_missing"
+	codeInvalidQuery     = "invalid_query"
+	codeInvalidResponse  = "invalid_response"
+	codeRedirect         = "redirect_not_followed"
+	codeResponseTooLarge = "response_too_large"
 )
 
 func errSessionMissing() *Error {

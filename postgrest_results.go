@@ -265,11 +265,13 @@ func oneRow[T any](ctx context.Context, q Query) (*T, int, error) {
 // Rows sends q and yields the returned rows one at a time, decoding each
 // from the response body as it arrives: memory stays constant however many
 // rows there are. An error (from the request or from decoding a row) is
-// yielded once, last. Stopping the loop early closes the response.
+// yielded once, last; a row larger than [WithMaxRowSize] is such an error,
+// matching [ErrResponseTooLarge]. Stopping the loop early closes the
+// response.
 func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		_, body, err := q.send(ctx, true)
+		resp, body, err := q.send(ctx, true)
 		if err != nil {
 			yield(zero, err)
 			return
@@ -287,7 +289,14 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			yield(zero, decodeError(err))
 			return
 		}
-		dec := json.NewDecoder(br)
+		dec, lim := newRowDecoder(br, q.c.core.maxRow)
+		yield = guardRows(lim, yield, func() error {
+			e := tooLargeError(ServiceREST, "", "", resp.Status, "row", q.c.core.maxRow, "WithMaxRowSize")
+			if r, err := q.build(); err == nil {
+				e.Method, e.URL = r.method, sanitizeURL(r.url)
+			}
+			return e
+		})
 		if first != '[' {
 			// One object (Single) or null (no row).
 			var raw json.RawMessage
@@ -319,6 +328,7 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			if !yield(row, nil) {
 				return
 			}
+			lim.startRow()
 		}
 		if _, err := dec.Token(); err != nil {
 			yield(zero, decodeError(err))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -204,10 +205,14 @@ func expiryOf(token string) int64 {
 	return c.Exp.Unix()
 }
 
-// decodeJSON unmarshals body into v with a clean error.
+// decodeJSON unmarshals a 2xx Auth answer into v. A body that does not
+// decode is a *Error matching ErrInvalidResponse with Status 200: every Auth
+// endpoint this client decodes answers 200. The body is never quoted: it
+// may hold tokens.
 func decodeJSON(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("supabase: decoding response: %w", err)
+		return &Error{Service: ServiceAuth, Status: http.StatusOK, Code: codeInvalidResponse,
+			Message: "decoding response: " + err.Error()}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -89,7 +90,12 @@ func sanitizeURL(raw string) string {
 // X-Retry-Count. The wait is the server's Retry-After when it sent one
 // (seconds or an HTTP date), else a jittered exponential backoff; every wait
 // ends early with ctx. A Retry-After longer than co.retry.MaxDelay is not
-// waited for: the error is returned with its RetryAfter set.
+// waited for: the error is returned with its RetryAfter set. An attempt
+// that timed out (no response headers within the HTTP client's limit) is not
+// retried, so that limit bounds the whole call.
+//
+// A redirect is never followed (see [refuseRedirects]) and a 2xx body is read
+// up to co.maxResponse bytes: both fail with a *Error, never retried.
 func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiResponse, error) {
 	replayed := false
 	retries := 0
@@ -108,9 +114,11 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 			token = co.key
 		}
 		resp, err := co.roundTrip(ctx, r, token, retries)
+		if e, ok := err.(*Error); ok {
+			return nil, e // an answer that must not be used: a redirect, a body over the limit
+		}
 		if err != nil {
-			var perr permanentError
-			if !errors.As(err, &perr) && ctx.Err() == nil && r.retry && retries < co.retry.MaxRetries {
+			if retryable(ctx, err) && r.retry && retries < co.retry.MaxRetries {
 				if werr := sleepCtx(ctx, co.backoff(retries)); werr != nil {
 					return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), werr)
 				}
@@ -172,6 +180,19 @@ func retryAfterIsNow(v string) bool {
 	}
 	_, err := http.ParseTime(v)
 	return err == nil
+}
+
+// retryable reports whether a failed attempt may be sent again: not when the
+// request could not be built, not once ctx is done, and not after a timeout,
+// since a server that sent no headers within the header timeout would make
+// every retry wait as long again.
+func retryable(ctx context.Context, err error) bool {
+	var perr permanentError
+	var timeout interface{ Timeout() bool }
+	if errors.As(err, &perr) || ctx.Err() != nil {
+		return false
+	}
+	return !errors.As(err, &timeout) || !timeout.Timeout()
 }
 
 // permanentError marks a failure that no retry can fix (the request could
@@ -244,15 +265,181 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		return &apiResponse{status: res.StatusCode, header: res.Header, stream: res.Body}, nil
 	}
 	defer res.Body.Close()
-	var reader io.Reader = res.Body
-	if !ok {
-		reader = io.LimitReader(res.Body, maxErrorBody)
+	if isRedirect(res.StatusCode) {
+		return nil, redirectError(r, res)
 	}
-	data, err := io.ReadAll(reader)
+	var data []byte
+	if ok {
+		data, err = co.readBody(r, res)
+	} else {
+		data, err = io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
+	}
+	if e, isErr := err.(*Error); isErr {
+		return nil, e
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
 	return &apiResponse{status: res.StatusCode, header: res.Header, body: data}, nil
+}
+
+// refuseRedirects returns a shallow copy of hc (same Transport, Jar and
+// Timeout) that hands every redirect back unfollowed: Supabase's APIs never
+// redirect an API call, and following one would send apikey (net/http only
+// drops Authorization, and only for another host), a password or a refresh
+// token to wherever the Location points, or turn a POST into a GET. Same-
+// origin redirects are refused too: none is expected (Storage serves even
+// signed-URL downloads itself), and a refusal is easier to diagnose than a
+// silently changed method.
+func refuseRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// isRedirect reports whether status sends the client elsewhere (304 Not
+// Modified does not).
+func isRedirect(status int) bool {
+	return status >= 300 && status < 400 && status != http.StatusNotModified
+}
+
+// redirectError describes a refused redirect, naming only the origin of its
+// Location: the rest (a path, a query) may carry data not meant for errors.
+func redirectError(r *apiRequest, res *http.Response) *Error {
+	target := "a missing or invalid Location"
+	if loc, err := res.Location(); err == nil { // resolved against the request URL
+		target = loc.Scheme + "://" + loc.Host
+	}
+	// Let the connection be reused, reading no more than an error body.
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxErrorBody))
+	return &Error{Service: r.service, Status: res.StatusCode, Code: codeRedirect,
+		Message: "redirect to " + target + " not followed",
+		Hint:    "Supabase APIs do not redirect; check the project URL (scheme, host and path)",
+		Method:  r.method, URL: sanitizeURL(r.url)}
+}
+
+// readBody reads a whole 2xx body, up to co.maxResponse bytes.
+func (co *core) readBody(r *apiRequest, res *http.Response) ([]byte, error) {
+	length := res.ContentLength
+	if r.method == http.MethodHead {
+		length = -1 // the header describes a body that is not sent
+	}
+	data, over, err := readLimited(res.Body, length, co.maxResponse)
+	if err != nil {
+		return nil, err
+	}
+	if over {
+		return nil, tooLargeError(r.service, r.method, r.url, res.StatusCode,
+			"response body", co.maxResponse, "WithMaxResponseSize")
+	}
+	return data, nil
+}
+
+// readLimited reads body to its end unless it holds more than limit bytes
+// (over is then true, and nothing more is read). A known contentLength
+// larger than limit is refused before reading; one within it sizes the
+// buffer, so the body is read in one allocation. An unknown length is read
+// in chunks joined once at the end: growing one slice would copy it again
+// and again and leave garbage of several times the body size.
+func readLimited(body io.Reader, contentLength, limit int64) (data []byte, over bool, err error) {
+	if contentLength > limit {
+		return nil, true, nil
+	}
+	size := 4 << 10
+	if contentLength >= 0 && contentLength < math.MaxInt {
+		size = int(contentLength) + 1 // + 1: the read that meets EOF needs room too
+	}
+	var chunks [][]byte
+	var total int64
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			chunks = append(chunks, buf)
+			buf = make([]byte, 0, min(2*cap(buf), maxReadChunk))
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if total += int64(n); total > limit {
+			return nil, true, nil
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	if len(chunks) == 0 {
+		return buf, false, nil
+	}
+	data = make([]byte, 0, total)
+	for _, c := range chunks {
+		data = append(data, c...)
+	}
+	return append(data, buf...), false, nil
+}
+
+// maxReadChunk bounds the chunks readLimited grows into.
+const maxReadChunk = 1 << 20
+
+// tooLargeError reports a body (or, for Rows, one row) over its limit.
+func tooLargeError(service, method, rawURL string, status int, what string, limit int64, option string) *Error {
+	return &Error{Service: service, Status: status, Code: codeResponseTooLarge,
+		Message: what + " larger than " + strconv.FormatInt(limit, 10) + " bytes",
+		Hint:    "raise the limit with " + option,
+		Method:  method, URL: sanitizeURL(rawURL)}
+}
+
+// rowLimiter feeds a streamed body to a json.Decoder, which buffers a whole
+// value, and fails the decoder's reads once the row being decoded (every
+// byte handed over since startRow) passes limit: however long a hostile row
+// is, the decoder's buffer never grows past about twice the limit.
+type rowLimiter struct {
+	r        io.Reader
+	dec      *json.Decoder
+	limit    int64
+	read     int64 // bytes handed to dec
+	rowStart int64 // dec's input offset where the current row began
+	exceeded bool
+}
+
+// errRowTooLarge is what the decoder sees; Rows reports a tooLargeError.
+var errRowTooLarge = errors.New("row over the size limit")
+
+// newRowDecoder returns a decoder reading r through a rowLimiter.
+func newRowDecoder(r io.Reader, limit int64) (*json.Decoder, *rowLimiter) {
+	l := &rowLimiter{r: r, limit: limit}
+	l.dec = json.NewDecoder(l)
+	return l.dec, l
+}
+
+// startRow starts counting a new row: what dec has read ahead but not yet
+// decoded belongs to it.
+func (l *rowLimiter) startRow() { l.rowStart = l.dec.InputOffset() }
+
+func (l *rowLimiter) Read(p []byte) (int, error) {
+	room := l.limit - (l.read - l.rowStart)
+	if room < 0 {
+		l.exceeded = true
+		return 0, errRowTooLarge
+	}
+	if room < int64(len(p))-1 {
+		p = p[:room+1] // one byte past the limit shows the row is too large
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	return n, err
+}
+
+// guardRows makes yield report a row over the limit as tooLarge() rather than
+// as whatever decoding error the failed read caused.
+func guardRows[T any](l *rowLimiter, yield func(T, error) bool, tooLarge func() error) func(T, error) bool {
+	return func(v T, err error) bool {
+		if err != nil && l.exceeded {
+			err = tooLarge()
+		}
+		return yield(v, err)
+	}
 }
 
 // restream hands a body that was read (an error read, later taken as
