@@ -9,7 +9,11 @@ import (
 // gateway does what Supabase's API gateway does before a request reaches
 // Auth or PostgREST: it requires a project API key, from the apikey header
 // or the apikey query parameter.
-func (s *Server) gateway(h http.HandlerFunc) http.Handler {
+func (s *Server) gateway(h http.HandlerFunc) http.Handler { return s.edge(h, true) }
+
+// edge is the gateway's work on every request: CORS, and with keyAuth the
+// API key.
+func (s *Server) edge(h http.HandlerFunc, keyAuth bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			// A bug must not take the connection down without an answer.
@@ -35,6 +39,10 @@ func (s *Server) gateway(h http.HandlerFunc) http.Handler {
 		w.Header().Set("Access-Control-Expose-Headers", "Content-Range, X-Total-Count, Link, Preference-Applied, X-Supabase-Api-Version")
 		if strings.HasPrefix(r.URL.Path, "/auth/v1/") {
 			w.Header().Set(apiVersionHeader, apiVersion20240101)
+		}
+		if !keyAuth {
+			h(w, r)
+			return
 		}
 		key := r.Header.Get("apikey")
 		if key == "" {

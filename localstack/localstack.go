@@ -1,11 +1,14 @@
 // Package localstack is a small Supabase-compatible server over a real
-// PostgreSQL database: Supabase Auth's wire format under /auth/v1 and a
-// PostgREST-compatible data API under /rest/v1.
+// PostgreSQL database: Supabase Auth's wire format under /auth/v1, a
+// PostgREST-compatible data API under /rest/v1, Supabase Storage's API
+// under /storage/v1 (object bytes on local disk) and Go handlers as Edge
+// Functions under /functions/v1.
 //
-// Every data request runs in one transaction that switches to the role named
-// in the caller's JWT and publishes the JWT claims to request.jwt.claims, so
-// auth.uid(), auth.role(), auth.jwt() and real row level security policies
-// behave as they do on Supabase.
+// Every data and storage request runs in transactions that switch to the
+// role named in the caller's JWT and publish the JWT claims to
+// request.jwt.claims, so auth.uid(), auth.role(), auth.jwt() and real row
+// level security policies (on storage.objects too) behave as they do on
+// Supabase.
 //
 // It is a test fixture and a demo server, not a product. Its defaults mirror
 // the Supabase CLI's `supabase start` (API at 127.0.0.1:54321, the CLI's JWT
@@ -91,6 +94,21 @@ type Config struct {
 	MaxConns int32
 	// Logger receives unexpected server errors. Default: discarded.
 	Logger *slog.Logger
+
+	// StorageDir is the directory /storage/v1 keeps object bytes in. Default:
+	// a new temporary directory, removed by Close.
+	StorageDir string
+	// FileSizeLimit caps every upload, in bytes; a bucket's file_size_limit
+	// can only lower it. Default 50 MiB, the Supabase CLI's.
+	FileSizeLimit int64
+	// Functions are served under /functions/v1/<name> next to the built-in
+	// echo, fail and crash (a name given here replaces a built-in). Each
+	// sees requests whose JWT the relay verified (see [FunctionClaims]),
+	// unless wrapped in [NoVerifyJWT].
+	Functions map[string]http.Handler
+	// Now is the clock storage signs and checks its URL tokens with.
+	// Default time.Now.
+	Now func() time.Time
 }
 
 // ConfigFromEnv returns a Config read from the environment variables a
@@ -210,16 +228,31 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.FileSizeLimit == 0 {
+		c.FileSizeLimit = 50 << 20
+	}
+	if c.FileSizeLimit < 0 {
+		return c, errors.New("localstack: FileSizeLimit must not be negative")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	return c, nil
 }
 
 // Server is a running stack: connection pools and the HTTP handler that
-// serves /auth/v1 and /rest/v1 from them. It is safe for concurrent use.
+// serves /auth/v1, /rest/v1, /storage/v1 and /functions/v1 from them. It is
+// safe for concurrent use.
 type Server struct {
 	cfg  Config
 	pool *pgxpool.Pool // the DATABASE_URL superuser: auth, admin and setup
-	rest *pgxpool.Pool // authenticator, as PostgREST connects: /rest/v1
+	rest *pgxpool.Pool // authenticator, as PostgREST connects: /rest/v1, /storage/v1
 	mux  *http.ServeMux
+
+	store     *diskStore
+	stRoutes  []storageRoute
+	functions map[string]http.Handler
+	now       func() time.Time
 
 	dummyHash func() []byte // compared when a sign-in names no user with a password
 }
@@ -251,7 +284,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, pool: pool, rest: rest, mux: http.NewServeMux()}
+	store, err := newDiskStore(cfg.StorageDir)
+	if err != nil {
+		rest.Close()
+		pool.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, pool: pool, rest: rest, mux: http.NewServeMux(), store: store, now: cfg.Now,
+		functions: builtinFunctions()}
+	for name, h := range cfg.Functions {
+		if name == "" || strings.Contains(name, "/") || h == nil {
+			s.Close()
+			return nil, fmt.Errorf("localstack: function %q: want a name without slashes and a handler", name)
+		}
+		s.functions[name] = h
+	}
+	s.stRoutes = s.storageRoutes()
 	s.dummyHash = sync.OnceValue(func() []byte {
 		h, _ := bcrypt.GenerateFromPassword([]byte("no user has this password"), cfg.BcryptCost)
 		return h
@@ -276,10 +324,15 @@ func (s *Server) ServiceRoleKey() string { return s.cfg.ServiceRoleKey }
 // JWTSecret returns the secret the server signs and verifies tokens with.
 func (s *Server) JWTSecret() string { return s.cfg.JWTSecret }
 
-// Close closes the connection pools. Stop serving requests first.
+// StorageDir returns the directory object bytes are kept in.
+func (s *Server) StorageDir() string { return s.store.dir }
+
+// Close closes the connection pools and removes the storage directory if
+// New made it. Stop serving requests first.
 func (s *Server) Close() {
 	s.rest.Close()
 	s.pool.Close()
+	s.store.close()
 }
 
 // connectAuthenticator opens the pool /rest/v1 runs on, logged in as
@@ -355,4 +408,8 @@ func (s *Server) routes() {
 	a("/rest/v1/rpc/{fn}", s.rpc)
 	a("/rest/v1/{table}", s.table)
 	a("/rest/v1/", s.restRoot)
+	// Supabase's gateway asks no API key of Storage and Functions: they
+	// read the caller's JWT themselves.
+	s.mux.Handle("/storage/v1/", s.edge(s.serveStorage, false))
+	s.mux.Handle("/functions/v1/", s.edge(s.serveFunctions, false))
 }

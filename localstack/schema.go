@@ -159,7 +159,187 @@ GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO anon, authenticated, service_role
 GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO anon, authenticated, service_role;
 `
 
-// demoSQL is the demo application's schema: todos that only their owner sees.
+// storageSQL is the storage schema as Supabase Storage's migrations leave
+// it: buckets and objects under row level security (no policies, so only
+// service_role reaches anything until the project adds some), the path
+// helpers policies are written with, and the search function listings run
+// through as the caller. Object bytes live on disk, not here.
+const storageSQL = `
+CREATE SCHEMA IF NOT EXISTS storage;
+GRANT USAGE ON SCHEMA storage TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA storage GRANT ALL ON TABLES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA storage GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA storage GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
+
+DO $$
+BEGIN
+	IF to_regtype('storage.buckettype') IS NULL THEN
+		CREATE TYPE storage.buckettype AS ENUM ('STANDARD', 'ANALYTICS');
+	END IF;
+END
+$$;
+
+CREATE TABLE IF NOT EXISTS storage.buckets (
+	id text PRIMARY KEY,
+	name text NOT NULL,
+	owner uuid,
+	created_at timestamptz DEFAULT now(),
+	updated_at timestamptz DEFAULT now(),
+	public boolean DEFAULT false,
+	avif_autodetection boolean DEFAULT false,
+	file_size_limit bigint,
+	allowed_mime_types text[],
+	owner_id text,
+	type storage.buckettype NOT NULL DEFAULT 'STANDARD'
+);
+CREATE UNIQUE INDEX IF NOT EXISTS bname ON storage.buckets (name);
+COMMENT ON COLUMN storage.buckets.owner IS 'Field is deprecated, use owner_id instead';
+
+CREATE TABLE IF NOT EXISTS storage.objects (
+	id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	bucket_id text CONSTRAINT "objects_bucketId_fkey" REFERENCES storage.buckets (id),
+	name text,
+	owner uuid,
+	created_at timestamptz DEFAULT now(),
+	updated_at timestamptz DEFAULT now(),
+	last_accessed_at timestamptz DEFAULT now(),
+	metadata jsonb,
+	path_tokens text[] GENERATED ALWAYS AS (string_to_array(name, '/')) STORED,
+	version text,
+	owner_id text,
+	user_metadata jsonb
+);
+CREATE UNIQUE INDEX IF NOT EXISTS bucketid_objname ON storage.objects (bucket_id, name);
+CREATE INDEX IF NOT EXISTS name_prefix_search ON storage.objects (name text_pattern_ops);
+COMMENT ON COLUMN storage.objects.owner IS 'Field is deprecated, use owner_id instead';
+
+ALTER TABLE storage.buckets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
+GRANT ALL ON storage.buckets, storage.objects TO anon, authenticated, service_role;
+
+-- The helpers policies use: 'a/b/c.png' has folders {a,b}, file name
+-- c.png and extension png.
+CREATE OR REPLACE FUNCTION storage.foldername(name text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	_parts text[] := string_to_array(name, '/');
+BEGIN
+	RETURN _parts[1 : array_length(_parts, 1) - 1];
+END
+$$;
+CREATE OR REPLACE FUNCTION storage.filename(name text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	_parts text[] := string_to_array(name, '/');
+BEGIN
+	RETURN _parts[array_length(_parts, 1)];
+END
+$$;
+CREATE OR REPLACE FUNCTION storage.extension(name text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	_parts text[] := string_to_array(name, '/');
+BEGIN
+	RETURN reverse(split_part(reverse(_parts[array_length(_parts, 1)]), '.', 1));
+END
+$$;
+
+-- The operation being served (storage.object.upload, ...), for policies
+-- that tell operations apart.
+CREATE OR REPLACE FUNCTION storage.operation() RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN current_setting('storage.operation', true);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION storage.get_size_by_bucket() RETURNS TABLE (size bigint, bucket_id text) LANGUAGE sql STABLE AS $$
+	SELECT sum((metadata ->> 'size')::bigint)::bigint, bucket_id FROM storage.objects GROUP BY bucket_id
+$$;
+
+-- One level of a listing: the objects right under prefix || search and the
+-- folders holding deeper ones (id and dates null), names relative to
+-- prefix. It runs as the caller, so row level security decides what is
+-- listed; a folder shows when the caller sees something inside it.
+-- levels is unused (kept for its signature).
+CREATE OR REPLACE FUNCTION storage.search(prefix text, bucketname text, limits int DEFAULT 100, levels int DEFAULT 1,
+	offsets int DEFAULT 0, search text DEFAULT '', sortcolumn text DEFAULT 'name', sortorder text DEFAULT 'asc')
+RETURNS TABLE (name text, id uuid, updated_at timestamptz, created_at timestamptz, last_accessed_at timestamptz, metadata jsonb)
+LANGUAGE sql STABLE SECURITY INVOKER AS $$
+	WITH opts AS (
+		SELECT coalesce(prefix, '') AS base,
+			coalesce(prefix, '') || coalesce(search, '') AS whole,
+			lower(coalesce(sortorder, 'asc')) <> 'desc' AS up,
+			CASE lower(coalesce(sortcolumn, 'name'))
+				WHEN 'updated_at' THEN 'updated_at' WHEN 'created_at' THEN 'created_at'
+				WHEN 'last_accessed_at' THEN 'last_accessed_at' ELSE 'name' END AS col
+	), hits AS (
+		SELECT o.name, o.id, o.updated_at, o.created_at, o.last_accessed_at, o.metadata,
+			strpos(substr(o.name, length(opts.whole) + 1), '/') AS slash
+		FROM storage.objects o, opts
+		WHERE o.bucket_id = bucketname AND starts_with(lower(o.name), lower(opts.whole))
+	), entries AS (
+		SELECT left(h.name, length(opts.whole) + h.slash) AS key, NULL::uuid AS id, NULL::timestamptz AS updated_at,
+			NULL::timestamptz AS created_at, NULL::timestamptz AS last_accessed_at, NULL::jsonb AS metadata, true AS folder
+		FROM hits h, opts WHERE h.slash > 0 GROUP BY 1
+		UNION ALL
+		SELECT h.name, h.id, h.updated_at, h.created_at, h.last_accessed_at, h.metadata, false
+		FROM hits h WHERE h.slash = 0
+	)
+	SELECT substr(CASE WHEN e.folder THEN left(e.key, -1) ELSE e.key END, length(opts.base) + 1),
+		e.id, e.updated_at, e.created_at, e.last_accessed_at, e.metadata
+	FROM entries e, opts
+	ORDER BY
+		CASE WHEN opts.col <> 'name' THEN e.folder END DESC,
+		CASE WHEN opts.up THEN CASE opts.col WHEN 'updated_at' THEN e.updated_at WHEN 'created_at' THEN e.created_at
+			WHEN 'last_accessed_at' THEN e.last_accessed_at END END ASC,
+		CASE WHEN NOT opts.up THEN CASE opts.col WHEN 'updated_at' THEN e.updated_at WHEN 'created_at' THEN e.created_at
+			WHEN 'last_accessed_at' THEN e.last_accessed_at END END DESC,
+		CASE WHEN opts.up THEN lower(e.key) COLLATE "C" END ASC,
+		CASE WHEN NOT opts.up THEN lower(e.key) COLLATE "C" END DESC
+	LIMIT least(coalesce(limits, 100), 1500) OFFSET coalesce(offsets, 0)
+$$;
+
+CREATE OR REPLACE FUNCTION storage.update_updated_at_column() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	NEW.updated_at = now();
+	RETURN NEW;
+END
+$$;
+DROP TRIGGER IF EXISTS update_objects_updated_at ON storage.objects;
+CREATE TRIGGER update_objects_updated_at BEFORE UPDATE ON storage.objects
+	FOR EACH ROW EXECUTE FUNCTION storage.update_updated_at_column();
+
+CREATE OR REPLACE FUNCTION storage.enforce_bucket_name_length() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF length(NEW.name) > 100 THEN
+		RAISE EXCEPTION 'bucket name "%" is too long (% characters). Max is 100.', NEW.name, length(NEW.name);
+	END IF;
+	RETURN NEW;
+END
+$$;
+DROP TRIGGER IF EXISTS enforce_bucket_name_length_trigger ON storage.buckets;
+CREATE TRIGGER enforce_bucket_name_length_trigger BEFORE INSERT OR UPDATE OF name ON storage.buckets
+	FOR EACH ROW EXECUTE FUNCTION storage.enforce_bucket_name_length();
+
+-- A row deleted in SQL would leave its bytes behind: deletes go through the
+-- API, which sets storage.allow_delete_query.
+CREATE OR REPLACE FUNCTION storage.protect_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF coalesce(current_setting('storage.allow_delete_query', true), 'false') <> 'true' THEN
+		RAISE EXCEPTION 'Direct deletion from storage tables is not allowed. Use the Storage API instead.'
+			USING HINT = 'This prevents accidental data loss from orphaned objects.', ERRCODE = '42501';
+	END IF;
+	RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS protect_buckets_delete ON storage.buckets;
+CREATE TRIGGER protect_buckets_delete BEFORE DELETE ON storage.buckets
+	FOR EACH STATEMENT EXECUTE FUNCTION storage.protect_delete();
+DROP TRIGGER IF EXISTS protect_objects_delete ON storage.objects;
+CREATE TRIGGER protect_objects_delete BEFORE DELETE ON storage.objects
+	FOR EACH STATEMENT EXECUTE FUNCTION storage.protect_delete();
+`
+
+// demoSQL is the demo application's schema: todos that only their owner
+// sees, and a private avatars bucket where each user reads and writes only
+// under a folder named after their user id.
 const demoSQL = `
 CREATE TABLE IF NOT EXISTS public.todos (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -183,6 +363,21 @@ CREATE POLICY "Users change their own todos" ON public.todos
 DROP POLICY IF EXISTS "Users delete their own todos" ON public.todos;
 CREATE POLICY "Users delete their own todos" ON public.todos
 	FOR DELETE TO authenticated USING (user_id = auth.uid());
+
+INSERT INTO storage.buckets (id, name, public) VALUES ('avatars', 'avatars', false) ON CONFLICT (id) DO NOTHING;
+DROP POLICY IF EXISTS "Users read their own avatars" ON storage.objects;
+CREATE POLICY "Users read their own avatars" ON storage.objects FOR SELECT TO authenticated
+	USING (bucket_id = 'avatars' AND (storage.foldername(name))[1] = auth.uid()::text);
+DROP POLICY IF EXISTS "Users upload their own avatars" ON storage.objects;
+CREATE POLICY "Users upload their own avatars" ON storage.objects FOR INSERT TO authenticated
+	WITH CHECK (bucket_id = 'avatars' AND (storage.foldername(name))[1] = auth.uid()::text);
+DROP POLICY IF EXISTS "Users change their own avatars" ON storage.objects;
+CREATE POLICY "Users change their own avatars" ON storage.objects FOR UPDATE TO authenticated
+	USING (bucket_id = 'avatars' AND (storage.foldername(name))[1] = auth.uid()::text)
+	WITH CHECK (bucket_id = 'avatars' AND (storage.foldername(name))[1] = auth.uid()::text);
+DROP POLICY IF EXISTS "Users delete their own avatars" ON storage.objects;
+CREATE POLICY "Users delete their own avatars" ON storage.objects FOR DELETE TO authenticated
+	USING (bucket_id = 'avatars' AND (storage.foldername(name))[1] = auth.uid()::text);
 `
 
 // setupLockKey identifies the advisory lock that serialises setup within
@@ -208,6 +403,7 @@ func applySchema(ctx context.Context, pool *pgxpool.Pool) error {
 		if fresh {
 			sql += firstGrantsSQL
 		}
+		sql += storageSQL
 		_, err := tx.Exec(ctx, sql)
 		return err
 	})
@@ -217,8 +413,8 @@ func applySchema(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-// ApplyDemoSchema creates the demo table public.todos with its row level
-// security policies. It is idempotent.
+// ApplyDemoSchema creates the demo table public.todos and the private
+// bucket avatars, with their row level security policies. It is idempotent.
 func (s *Server) ApplyDemoSchema(ctx context.Context) error {
 	if err := lockedExec(ctx, s.pool, demoSQL); err != nil {
 		return fmt.Errorf("localstack: apply demo schema: %w", err)

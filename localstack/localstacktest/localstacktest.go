@@ -53,7 +53,8 @@ func Configure(f func(*localstack.Config)) Option {
 	return func(o *options) { f(&o.cfg) }
 }
 
-// NoDemoSchema leaves out the demo schema (public.todos).
+// NoDemoSchema leaves out the demo schema (public.todos and the avatars
+// bucket).
 func NoDemoSchema() Option {
 	return func(o *options) { o.noDemo = true }
 }
@@ -79,8 +80,9 @@ func RequireDB() bool {
 }
 
 // New starts a stack on a fresh database and registers its cleanup. The
-// stack uses the Supabase CLI's secret and keys, bcrypt's minimum cost and
-// the demo schema unless opts say otherwise.
+// stack uses the Supabase CLI's secret and keys, bcrypt's minimum cost, a
+// storage directory of the test's own (t.TempDir) and the demo schema
+// unless opts say otherwise.
 func New(t testing.TB, opts ...Option) *Stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -128,6 +130,9 @@ func New(t testing.TB, opts ...Option) *Stack {
 	}
 	cfg := o.cfg
 	cfg.DatabaseURL = dbURL
+	if cfg.StorageDir == "" {
+		cfg.StorageDir = t.TempDir() // removed after the test, like the database
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}

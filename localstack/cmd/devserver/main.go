@@ -1,8 +1,12 @@
-// Command devserver runs a local Supabase-compatible stack (Auth and a
-// PostgREST-compatible data API with real row level security) over a
-// PostgreSQL database, with the demo schema applied.
+// Command devserver runs a local Supabase-compatible stack (Auth, a
+// PostgREST-compatible data API and Storage with real row level security,
+// and the built-in Edge Functions echo, fail and crash) over a PostgreSQL
+// database, with the demo schema applied.
 //
-//	go run ./cmd/devserver [-addr 127.0.0.1:54321]   # in localstack/
+//	go run ./cmd/devserver [-addr 127.0.0.1:54321] [-storage-dir DIR]   # in localstack/
+//
+// Object bytes are kept in -storage-dir; by default in a temporary
+// directory removed when the server stops.
 //
 // DATABASE_URL names a PostgreSQL superuser connection (default
 // postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). The other
@@ -34,14 +38,15 @@ import (
 
 func main() {
 	addr := flag.String("addr", localstack.DefaultAddr, "address to serve the API on")
+	storageDir := flag.String("storage-dir", "", "directory to keep storage objects in (default: a temporary directory removed at exit)")
 	flag.Parse()
-	if err := run(*addr); err != nil {
+	if err := run(*addr, *storageDir); err != nil {
 		fmt.Fprintln(os.Stderr, "devserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string) error {
+func run(addr, storageDir string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -57,6 +62,7 @@ func run(addr string) error {
 		cfg.Issuer = apiURL + "/auth/v1"
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg.StorageDir = storageDir
 
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -82,12 +88,14 @@ func run(addr string) error {
 
          API URL: %s
           DB URL: %s
+     Storage dir: %s
+       Functions: %s/functions/v1/{echo,fail,crash}
       JWT secret: %s
         anon key: %s
 service_role key: %s
 
 Press Ctrl+C to stop.
-`, apiURL, redact(cfg.DatabaseURL), secret, srv.AnonKey(), srv.ServiceRoleKey())
+`, apiURL, redact(cfg.DatabaseURL), srv.StorageDir(), apiURL, secret, srv.AnonKey(), srv.ServiceRoleKey())
 
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
