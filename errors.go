@@ -43,7 +43,8 @@ var (
 	// (PostgREST PGRST301/PGRST303, Auth bad_jwt).
 	ErrJWTExpired = errors.New("supabase: JWT expired or invalid")
 	// ErrInvalidQuery: a query could not be built (bad operator, column,
-	// range or value). Returned before any I/O.
+	// range or value). Returned before any I/O. An invalid query is an
+	// invalid argument: these errors match ErrInvalidArgument too.
 	ErrInvalidQuery = errors.New("supabase: invalid query")
 	// ErrInvalidArgument: a call or option was given input it cannot use
 	// (an empty email, a nil client, a malformed URL). Returned before any I/O.
@@ -162,7 +163,7 @@ func (e *Error) Is(target error) bool {
 	case ErrJWTExpired:
 		return e.Code == "PGRST301" || e.Code == "PGRST303" || e.Code == "bad_jwt" ||
 			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
-	case ErrInvalidQuery:
+	case ErrInvalidQuery, ErrInvalidArgument:
 		return e.Code == codeInvalidQuery
 	}
 	return false
