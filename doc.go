@@ -14,6 +14,10 @@
 // is sent: the signed-in user's access token, or the project key when nobody
 // is signed in. A query built before sign-in and run after it runs as the user.
 //
+// Options shared by several Auth calls are trailing AuthOption arguments on
+// every call that takes them: WithCaptchaToken and WithRedirectTo. An option
+// a call does not take is an error matching ErrInvalidArgument.
+//
 // # Sessions and refresh
 //
 // Reading the session takes no lock. When less than 90 s remain (see

@@ -47,20 +47,31 @@ var (
 	// invalid argument: these errors match ErrInvalidArgument too.
 	ErrInvalidQuery = errors.New("supabase: invalid query")
 	// ErrInvalidArgument: a call or option was given input it cannot use
-	// (an empty email, a nil client, a malformed URL). Returned before any I/O.
+	// (an empty email, a nil or zero client, a malformed URL). Returned
+	// before any I/O.
 	ErrInvalidArgument = errors.New("supabase: invalid argument")
 )
 
 // argError is an invalid argument or option, found before any I/O.
-type argError struct{ msg string }
+type argError struct {
+	msg string
+	// also is a further sentinel the error matches, if any.
+	also error
+}
 
 func (e *argError) Error() string { return "supabase: " + e.msg }
 
-// Is makes argError match ErrInvalidArgument.
-func (e *argError) Is(target error) bool { return target == ErrInvalidArgument }
+// Is makes argError match ErrInvalidArgument (and also).
+func (e *argError) Is(target error) bool {
+	return target == ErrInvalidArgument || (e.also != nil && target == e.also)
+}
 
 // invalidArg reports bad input; the message must not quote secrets.
 func invalidArg(format string, a ...any) error { return &argError{msg: fmt.Sprintf(format, a...)} }
+
+// errNoVerifier is the error of a nil or zero Verifier: an invalid
+// argument, and an invalid token since nothing could be verified.
+var errNoVerifier error = &argError{msg: "invalid access token: no verifier (use NewVerifier)", also: ErrInvalidToken}
 
 // Service names used in Error.Service.
 const (

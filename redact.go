@@ -74,11 +74,10 @@ func (p SignUpParams) redacted() any {
 	type params SignUpParams
 	c := params(p)
 	c.Password = redact(c.Password)
-	c.CaptchaToken = redact(c.CaptchaToken)
 	return c
 }
 
-// Format prints the parameters with Password and CaptchaToken redacted.
+// Format prints the parameters with Password redacted.
 func (p SignUpParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
 
 // LogValue makes slog print the parameters with secrets redacted.
@@ -162,11 +161,10 @@ func (p VerifyOTPParams) redacted() any {
 	c := params(p)
 	c.Token = redact(c.Token)
 	c.TokenHash = redact(c.TokenHash)
-	c.CaptchaToken = redact(c.CaptchaToken)
 	return c
 }
 
-// Format prints the parameters with Token, TokenHash and CaptchaToken redacted.
+// Format prints the parameters with Token and TokenHash redacted.
 func (p VerifyOTPParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
 
 // LogValue makes slog print the parameters with secrets redacted.

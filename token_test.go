@@ -71,7 +71,7 @@ func TestNothingPrintsSecrets(t *testing.T) {
 		"AuthResponse":         AuthResponse{User: sess.User, Session: &sess},
 		"*AuthResponse":        &AuthResponse{User: sess.User, Session: &sess},
 		"User":                 *sess.User,
-		"SignUpParams":         SignUpParams{Email: "a@b.c", Password: secret, CaptchaToken: secret},
+		"SignUpParams":         SignUpParams{Email: "a@b.c", Password: secret},
 		"UserAttributes":       &UserAttributes{Password: secret, Nonce: secret},
 		"AdminUserAttributes":  AdminUserAttributes{Email: "a@b.c", Password: secret, PasswordHash: secret},
 		"GenerateLinkParams":   GenerateLinkParams{Email: "a@b.c", Password: secret},

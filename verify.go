@@ -181,7 +181,7 @@ func NewVerifier(projectURL string, opts ...VerifierOption) (*Verifier, error) {
 // claims. Errors match ErrInvalidToken.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v == nil || v.parser == nil {
-		return nil, fmt.Errorf("%w: no verifier (use NewVerifier)", ErrInvalidToken)
+		return nil, errNoVerifier
 	}
 	var claims Claims
 	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
