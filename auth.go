@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,6 +47,55 @@ func (a *AuthClient) unavailable() error {
 		return ErrAuthDisabled
 	}
 	return nil
+}
+
+// who says whose token a's requests carry, from immutable and atomically
+// loaded state only.
+func (a *AuthClient) who() string {
+	switch {
+	case a.check() != nil:
+		return "none (not made by NewClient)"
+	case a.disabled:
+		return "token from WithAccessTokenFunc"
+	case a.sessions.noRefresh:
+		return "token from WithAccessToken"
+	case !a.sessions.loaded.Load():
+		return "not loaded yet"
+	}
+	s := a.sessions.cur.Load()
+	switch {
+	case s == nil:
+		return "signed out"
+	case s.User != nil && s.User.ID != "":
+		return "signed in as " + s.User.ID
+	}
+	return "signed in"
+}
+
+// String describes a without secrets: the Auth URL and who its requests
+// run as. Like Client.String it never races with a refresh.
+func (a *AuthClient) String() string {
+	if a == nil {
+		return "<nil>"
+	}
+	if a.check() != nil {
+		return "supabase.AuthClient{not made by NewClient}"
+	}
+	return "supabase.AuthClient{url: " + a.co.authURL + ", user: " + a.who() + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced AuthClient prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *AuthClient as <nil>.
+func (a AuthClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&a).String()) }
+
+// LogValue makes slog log what String shows.
+func (a *AuthClient) LogValue() slog.Value {
+	if a.check() != nil {
+		return slog.StringValue(a.String())
+	}
+	return slog.GroupValue(slog.String("url", a.co.authURL), slog.String("user", a.who()))
 }
 
 func newAuthClient(co *core, store SessionStore, enabled bool) *AuthClient {
@@ -337,11 +389,29 @@ func (a *AuthClient) userSession(ctx context.Context) (*Session, error) {
 
 // AuthResponse is what sign-up and OTP verification return: the user, and
 // a session when the user is signed in (nil when a confirmation is pending).
+//
+// Like Session it is a wire type: encoding/json writes it in full, tokens
+// included, for a backend that hands it to its frontend. fmt and slog print
+// its Session the way Session prints itself, tokens redacted.
 type AuthResponse struct {
 	User    *User
 	Session *Session
 	// MessageID is the SMS provider's message id, when one was sent.
 	MessageID string
+}
+
+// Format prints the response with fmt's verb, its Session (and User) the
+// way they print themselves.
+func (r AuthResponse) Format(f fmt.State, verb rune) {
+	type authResponse AuthResponse // without methods
+	formatRedacted(f, verb, authResponse(r))
+}
+
+// LogValue makes slog log the response field by field, the Session through
+// its own LogValue (slog's JSON handler would otherwise encode it with
+// encoding/json, tokens included).
+func (r AuthResponse) LogValue() slog.Value {
+	return slog.GroupValue(logPtr("User", r.User), logPtr("Session", r.Session), slog.String("MessageID", r.MessageID))
 }
 
 // decodeAuthResponse reads a body that is either a session or a bare user.
@@ -375,6 +445,9 @@ func (a *AuthClient) decodeAuthResponse(ctx context.Context, body []byte, event 
 }
 
 // SignUpParams are the fields of a new user. Set Email or Phone.
+//
+// fmt (every verb) and encoding/json show it with Password redacted, and so
+// do slog's text and JSON handlers, which rely on them.
 type SignUpParams struct {
 	Email    string
 	Phone    string
@@ -384,6 +457,20 @@ type SignUpParams struct {
 	// Channel is "sms" (default) or "whatsapp" for phone sign-ups.
 	Channel string
 }
+
+func (p SignUpParams) redacted() any {
+	type signUpParams SignUpParams
+	r := signUpParams(p)
+	r.Password = redact(r.Password)
+	return r
+}
+
+// Format prints p with Password redacted, whatever the verb.
+func (p SignUpParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// MarshalJSON encodes p with Password redacted: requests are built from wire
+// types of their own, never by encoding it.
+func (p SignUpParams) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
 
 // SignUp creates a user. When the project auto-confirms, the user is signed
 // in and Session is set; otherwise Session is nil until they confirm. It
@@ -608,6 +695,9 @@ func (a *AuthClient) fetchUser(ctx context.Context, b bearer) (*User, error) {
 
 // UserAttributes are the fields UpdateUser changes; empty fields are left
 // alone.
+//
+// fmt (every verb) and encoding/json show it with Password and Nonce
+// redacted, and so do slog's text and JSON handlers, which rely on them.
 type UserAttributes struct {
 	Email    string
 	Phone    string
@@ -618,6 +708,21 @@ type UserAttributes struct {
 	// Data is merged into user_metadata.
 	Data map[string]any
 }
+
+func (p UserAttributes) redacted() any {
+	type userAttributes UserAttributes
+	r := userAttributes(p)
+	r.Password = redact(r.Password)
+	r.Nonce = redact(r.Nonce)
+	return r
+}
+
+// Format prints p with Password and Nonce redacted, whatever the verb.
+func (p UserAttributes) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// MarshalJSON encodes p with Password and Nonce redacted: requests are built
+// from wire types of their own, never by encoding it.
+func (p UserAttributes) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
 
 // UpdateUser changes the signed-in user and emits USER_UPDATED. It takes
 // WithRedirectTo (where an email-change confirmation link leads).

@@ -2,7 +2,11 @@ package supabase
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"iter"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,8 +37,39 @@ func (ad *AdminClient) auth() *AuthClient {
 	return ad.a
 }
 
+// String describes ad without secrets: the Auth URL it administers. Its
+// key is never shown.
+func (ad *AdminClient) String() string {
+	if ad == nil {
+		return "<nil>"
+	}
+	a := ad.auth()
+	if a.check() != nil {
+		return "supabase.AdminClient{not made by AuthClient.Admin}"
+	}
+	return "supabase.AdminClient{url: " + a.co.authURL + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced AdminClient prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *AdminClient as <nil>.
+func (ad AdminClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&ad).String()) }
+
+// LogValue makes slog log what String shows.
+func (ad *AdminClient) LogValue() slog.Value {
+	a := ad.auth()
+	if a.check() != nil {
+		return slog.StringValue(ad.String())
+	}
+	return slog.GroupValue(slog.String("url", a.co.authURL))
+}
+
 // AdminUserAttributes are the fields of a user created or updated by an
 // admin. Empty fields are not sent (an update leaves them unchanged).
+//
+// fmt (every verb) and encoding/json show it with Password and PasswordHash
+// redacted, and so do slog's text and JSON handlers, which rely on them.
 type AdminUserAttributes struct {
 	// ID sets the new user's UUID (CreateUser only; default: generated).
 	ID       string
@@ -59,6 +94,22 @@ type AdminUserAttributes struct {
 	// Role sets the Postgres role in the user's JWT (default authenticated).
 	Role string
 }
+
+func (u AdminUserAttributes) redacted() any {
+	type adminUserAttributes AdminUserAttributes
+	r := adminUserAttributes(u)
+	r.Password = redact(r.Password)
+	r.PasswordHash = redact(r.PasswordHash)
+	return r
+}
+
+// Format prints u with Password and PasswordHash redacted, whatever the
+// verb.
+func (u AdminUserAttributes) Format(f fmt.State, verb rune) { formatRedacted(f, verb, u.redacted()) }
+
+// MarshalJSON encodes u with Password and PasswordHash redacted: requests
+// are built from wire types of their own, never by encoding it.
+func (u AdminUserAttributes) MarshalJSON() ([]byte, error) { return json.Marshal(u.redacted()) }
 
 type adminUserBody struct {
 	ID           string         `json:"id,omitempty"`
@@ -310,6 +361,9 @@ const (
 )
 
 // GenerateLinkParams describe an email action link to generate.
+//
+// fmt (every verb) and encoding/json show it with Password redacted, and so
+// do slog's text and JSON handlers, which rely on them.
 type GenerateLinkParams struct {
 	Type  LinkType
 	Email string
@@ -321,6 +375,20 @@ type GenerateLinkParams struct {
 	Data map[string]any
 }
 
+func (p GenerateLinkParams) redacted() any {
+	type generateLinkParams GenerateLinkParams
+	r := generateLinkParams(p)
+	r.Password = redact(r.Password)
+	return r
+}
+
+// Format prints p with Password redacted, whatever the verb.
+func (p GenerateLinkParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// MarshalJSON encodes p with Password redacted: requests are built from wire
+// types of their own, never by encoding it.
+func (p GenerateLinkParams) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
+
 type generateLinkBody struct {
 	Type       LinkType       `json:"type"`
 	Email      string         `json:"email"`
@@ -331,13 +399,35 @@ type generateLinkBody struct {
 }
 
 // GenerateLinkResponse is a generated link and the user it is for.
+//
+// Like LinkProperties it is a wire type: encoding/json writes it in full,
+// for a backend that passes the link on. fmt and slog print its Properties
+// the way LinkProperties prints itself, secrets redacted.
 type GenerateLinkResponse struct {
 	User       *User
 	Properties LinkProperties
 }
 
+// Format prints the response with fmt's verb, its Properties the way
+// LinkProperties prints itself.
+func (r GenerateLinkResponse) Format(f fmt.State, verb rune) {
+	type generateLinkResponse GenerateLinkResponse // without methods
+	formatRedacted(f, verb, generateLinkResponse(r))
+}
+
+// LogValue makes slog log the response field by field, Properties through
+// its own LogValue (slog's JSON handler would otherwise encode it with
+// encoding/json, link included).
+func (r GenerateLinkResponse) LogValue() slog.Value {
+	return slog.GroupValue(logPtr("User", r.User), slog.Any("Properties", r.Properties))
+}
+
 // LinkProperties describe a generated link. Send ActionLink (or EmailOTP)
 // to the user through your own channel; the server sends no email.
+//
+// It is a wire type: encoding/json writes it in full. fmt and slog print
+// it with ActionLink, EmailOTP and HashedToken redacted: each of them signs
+// the user in.
 type LinkProperties struct {
 	ActionLink string `json:"action_link"`
 	// EmailOTP is the code equivalent to the link, for VerifyOTP.
@@ -347,6 +437,23 @@ type LinkProperties struct {
 	RedirectTo       string `json:"redirect_to"`
 	VerificationType string `json:"verification_type"`
 }
+
+func (p LinkProperties) redacted() any {
+	type linkProperties LinkProperties
+	r := linkProperties(p)
+	r.ActionLink = redact(r.ActionLink)
+	r.EmailOTP = redact(r.EmailOTP)
+	r.HashedToken = redact(r.HashedToken)
+	return r
+}
+
+// Format prints p with ActionLink, EmailOTP and HashedToken redacted,
+// whatever the verb.
+func (p LinkProperties) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// LogValue makes slog log p with ActionLink, EmailOTP and HashedToken
+// redacted.
+func (p LinkProperties) LogValue() slog.Value { return slog.AnyValue(p.redacted()) }
 
 // GenerateLink creates an email action link (sign-up, invite, magic link,
 // recovery, email change) without sending it (POST /admin/generate_link).
@@ -385,11 +492,10 @@ func (ad *AdminClient) GenerateLink(ctx context.Context, p GenerateLinkParams, o
 	if err := decodeJSON(resp.body, &out.Properties); err != nil {
 		return nil, err
 	}
+	// The answer puts the link's properties beside the user's fields.
 	if out.User, err = decodeUser(resp.body); err != nil {
 		return nil, err
 	}
-	// The link is in Properties; the answer puts it beside the user's fields.
-	out.User.ActionLink = ""
 	return out, nil
 }
 

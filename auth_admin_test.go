@@ -313,7 +313,6 @@ func TestAdminGenerateLinkSignup(t *testing.T) {
 	assert.Equal(t, "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", got.User.ID)
 	assert.Equal(t, "carol@example.com", got.User.Email)
 	assert.Equal(t, map[string]any{"invited_by": "bob"}, got.User.UserMetadata)
-	assert.Empty(t, got.User.ActionLink, "the link is only in Properties")
 }
 
 func TestAdminGenerateLinkMagicLink(t *testing.T) {

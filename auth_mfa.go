@@ -2,6 +2,9 @@ package supabase
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -24,6 +27,34 @@ func (m *MFAClient) auth() *AuthClient {
 		return nil
 	}
 	return m.a
+}
+
+// String describes m without secrets: the Auth URL and whose factors it
+// manages.
+func (m *MFAClient) String() string {
+	if m == nil {
+		return "<nil>"
+	}
+	a := m.auth()
+	if a.check() != nil {
+		return "supabase.MFAClient{not made by AuthClient.MFA}"
+	}
+	return "supabase.MFAClient{url: " + a.co.authURL + ", user: " + a.who() + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced MFAClient prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *MFAClient as <nil>.
+func (m MFAClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&m).String()) }
+
+// LogValue makes slog log what String shows.
+func (m *MFAClient) LogValue() slog.Value {
+	a := m.auth()
+	if a.check() != nil {
+		return slog.StringValue(m.String())
+	}
+	return slog.GroupValue(slog.String("url", a.co.authURL), slog.String("user", a.who()))
 }
 
 // Factor types accepted by MFAClient.Enroll.
@@ -53,6 +84,10 @@ type MFAEnrollParams struct {
 }
 
 // MFAEnrollResponse is a newly enrolled, still unverified factor.
+//
+// Like TOTPEnrollment it is a wire type: encoding/json writes it in full,
+// for a backend that hands the QR code to its frontend. fmt and slog print
+// its TOTP the way TOTPEnrollment prints itself, secrets redacted.
 type MFAEnrollResponse struct {
 	ID           string `json:"id"`
 	Type         string `json:"type"`
@@ -63,7 +98,25 @@ type MFAEnrollResponse struct {
 	Phone string `json:"phone,omitempty"`
 }
 
+// Format prints the response with fmt's verb, its TOTP the way
+// TOTPEnrollment prints itself.
+func (r MFAEnrollResponse) Format(f fmt.State, verb rune) {
+	type mfaEnrollResponse MFAEnrollResponse // without methods
+	formatRedacted(f, verb, mfaEnrollResponse(r))
+}
+
+// LogValue makes slog log the response field by field, TOTP through its
+// own LogValue (slog's JSON handler would otherwise encode it with
+// encoding/json, secret included).
+func (r MFAEnrollResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("ID", r.ID), slog.String("Type", r.Type),
+		slog.String("FriendlyName", r.FriendlyName), logPtr("TOTP", r.TOTP), slog.String("Phone", r.Phone))
+}
+
 // TOTPEnrollment is what an authenticator app needs to set up a TOTP factor.
+//
+// It is a wire type: encoding/json writes it in full. fmt and slog print
+// it with QRCode, Secret and URI (which holds the secret) redacted.
 type TOTPEnrollment struct {
 	// QRCode is an SVG image as a data URI
 	// ("data:image/svg+xml;utf-8,<svg ...>"), usable as an <img> src.
@@ -73,6 +126,21 @@ type TOTPEnrollment struct {
 	// URI is the otpauth:// URI encoded in the QR code.
 	URI string `json:"uri"`
 }
+
+func (e TOTPEnrollment) redacted() any {
+	type totpEnrollment TOTPEnrollment
+	r := totpEnrollment(e)
+	r.QRCode = redact(r.QRCode)
+	r.Secret = redact(r.Secret)
+	r.URI = redact(r.URI)
+	return r
+}
+
+// Format prints e with QRCode, Secret and URI redacted, whatever the verb.
+func (e TOTPEnrollment) Format(f fmt.State, verb rune) { formatRedacted(f, verb, e.redacted()) }
+
+// LogValue makes slog log e with QRCode, Secret and URI redacted.
+func (e TOTPEnrollment) LogValue() slog.Value { return slog.AnyValue(e.redacted()) }
 
 type enrollBody struct {
 	FactorType   string `json:"factor_type"`

@@ -2,6 +2,8 @@ package supabase
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -107,6 +109,9 @@ func decodeMessageID(body []byte) (*AuthResponse, error) {
 
 // VerifyOTPParams identify a one-time password to verify: Email or Phone
 // with Token, or TokenHash alone (from an email link). Type is required.
+//
+// fmt (every verb) and encoding/json show it with Token and TokenHash
+// redacted, and so do slog's text and JSON handlers, which rely on them.
 type VerifyOTPParams struct {
 	Email string
 	Phone string
@@ -117,6 +122,21 @@ type VerifyOTPParams struct {
 	TokenHash string
 	Type      OTPType
 }
+
+func (p VerifyOTPParams) redacted() any {
+	type verifyOTPParams VerifyOTPParams
+	r := verifyOTPParams(p)
+	r.Token = redact(r.Token)
+	r.TokenHash = redact(r.TokenHash)
+	return r
+}
+
+// Format prints p with Token and TokenHash redacted, whatever the verb.
+func (p VerifyOTPParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// MarshalJSON encodes p with Token and TokenHash redacted: requests are
+// built from wire types of their own, never by encoding it.
+func (p VerifyOTPParams) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
 
 type verifyBody struct {
 	Type      OTPType      `json:"type"`

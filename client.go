@@ -3,6 +3,8 @@ package supabase
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -318,6 +320,43 @@ func swappedHint(raw string) string {
 		return "; it looks like an API key: are the URL and key arguments swapped?"
 	}
 	return ""
+}
+
+// String describes c without secrets: its project URL, schema and who its
+// requests run as, for example
+// "supabase.Client{url: https://ref.supabase.co, schema: public, user: signed in as 6a1d…}".
+// It reads only immutable and atomically loaded state, so printing a client
+// never races with a refresh.
+func (c *Client) String() string {
+	if c == nil {
+		return "<nil>"
+	}
+	if c.core == nil {
+		return "supabase.Client{not made by NewClient}"
+	}
+	s := "supabase.Client{url: " + c.core.baseURL + ", schema: " + c.schema + ", user: " + c.Auth.who()
+	if c.err != nil {
+		s += ", err: " + c.err.Error()
+	}
+	return s + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced Client prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *Client as <nil>.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&c).String()) }
+
+// LogValue makes slog log what String shows.
+func (c *Client) LogValue() slog.Value {
+	if c == nil || c.core == nil {
+		return slog.StringValue(c.String())
+	}
+	attrs := []slog.Attr{slog.String("url", c.core.baseURL), slog.String("schema", c.schema), slog.String("user", c.Auth.who())}
+	if c.err != nil {
+		attrs = append(attrs, slog.String("err", c.err.Error()))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // URL returns the project URL the client was built with, without a trailing

@@ -45,8 +45,11 @@
 // ErrPermissionDenied, ErrConflict, ErrInvalidCredentials,
 // ErrSessionMissing, ErrSessionExpired, ErrWeakPassword, ErrRateLimited,
 // ErrJWTExpired, ErrInvalidQuery, ErrInvalidArgument. Transport errors are wrapped, so
-// errors.Is(err, context.DeadlineExceeded) works. No error, log line or
-// formatted Session ever contains a token, key or password.
+// errors.Is(err, context.DeadlineExceeded) works. No error or log line
+// contains a token, key or password, and no value of this package prints
+// one (fmt, slog): each type holding a secret prints itself without it.
+// encoding/json writes the types Auth returns (Session, AuthResponse, ...)
+// in full, for storage and for a frontend; see Session.
 //
 // # Concurrency
 //

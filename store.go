@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -63,6 +65,25 @@ type MemoryStore struct {
 
 // NewMemoryStore returns an empty in-memory store.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
+
+// String describes m without its session's tokens: whether it holds one.
+func (m *MemoryStore) String() string {
+	if m == nil {
+		return "<nil>"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.s == nil {
+		return "supabase.MemoryStore{empty}"
+	}
+	return "supabase.MemoryStore{" + m.s.String() + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String.
+func (m *MemoryStore) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
+
+// LogValue makes slog log what String shows.
+func (m *MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // errNoMemoryStore is the error of a nil *MemoryStore.
 var errNoMemoryStore = invalidArg("nil *MemoryStore (use NewMemoryStore)")
