@@ -3,6 +3,8 @@ package supabase
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -256,6 +258,9 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 	if strings.ContainsAny(key, " \t\r\n") {
 		return nil, invalidArg("API key contains whitespace")
 	}
+	if strings.HasPrefix(key, "http://") || strings.HasPrefix(key, "https://") {
+		return nil, invalidArg("the API key looks like a URL: are the URL and key arguments swapped?")
+	}
 	o := options{
 		headers: http.Header{},
 		schema:  "public",
@@ -339,33 +344,76 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 	return NewClient(u, key, opts...)
 }
 
+// parseProjectURL checks the project URL. Its errors describe the problem
+// without quoting the argument: when the URL and key arguments are
+// swapped, the argument is the key.
 func parseProjectURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", invalidArg("empty project URL")
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
-		// url.Error quotes the input, which may hold credentials.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", invalidArg("invalid project URL: %v", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", invalidArg("project URL must start with http:// or https://, got %q", u.Redacted())
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return "", invalidArg("project URL %q has no host", u.Redacted())
-	}
-	if u.User != nil {
+	switch {
+	case err != nil:
+		return "", invalidArg("project URL does not parse as a URL%s", swappedHint(raw))
+	case u.Scheme == "":
+		return "", invalidArg("project URL must start with http:// or https:// (it has no scheme)%s", swappedHint(raw))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", invalidArg("project URL must start with http:// or https://")
+	case u.Host == "" || u.Hostname() == "":
+		return "", invalidArg("project URL has no host")
+	case u.User != nil:
 		return "", invalidArg("project URL must not contain credentials")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", invalidArg("project URL %q must not have a query or fragment", u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", invalidArg("project URL must not have a query or fragment")
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
+}
+
+// swappedHint says when a project URL looks like an API key: a JWT (legacy
+// anon and service_role keys) or an sb_publishable_/sb_secret_ key.
+func swappedHint(raw string) string {
+	if strings.HasPrefix(raw, "eyJ") || strings.HasPrefix(raw, "sb_") {
+		return "; it looks like an API key: are the URL and key arguments swapped?"
+	}
+	return ""
+}
+
+// String describes c without secrets: its project URL, schema and who its
+// requests run as, for example
+// "supabase.Client{url: https://ref.supabase.co, schema: public, user: signed in as 6a1d…}".
+// It reads only immutable and atomically loaded state, so printing a client
+// never races with a refresh.
+func (c *Client) String() string {
+	if c == nil {
+		return "<nil>"
+	}
+	if c.core == nil {
+		return "supabase.Client{not made by NewClient}"
+	}
+	s := "supabase.Client{url: " + c.core.baseURL + ", schema: " + c.schema + ", user: " + c.Auth.who()
+	if c.err != nil {
+		s += ", err: " + c.err.Error()
+	}
+	return s + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced Client prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *Client as <nil>.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&c).String()) }
+
+// LogValue makes slog log what String shows.
+func (c *Client) LogValue() slog.Value {
+	if c == nil || c.core == nil {
+		return slog.StringValue(c.String())
+	}
+	attrs := []slog.Attr{slog.String("url", c.core.baseURL), slog.String("schema", c.schema), slog.String("user", c.Auth.who())}
+	if c.err != nil {
+		attrs = append(attrs, slog.String("err", c.err.Error()))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // URL returns the project URL the client was built with, without a trailing

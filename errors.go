@@ -43,10 +43,12 @@ var (
 	// (PostgREST PGRST301/PGRST303, Auth bad_jwt).
 	ErrJWTExpired = errors.New("supabase: JWT expired or invalid")
 	// ErrInvalidQuery: a query could not be built (bad operator, column,
-	// range or value). Returned before any I/O.
+	// range or value). Returned before any I/O. An invalid query is an
+	// invalid argument: these errors match ErrInvalidArgument too.
 	ErrInvalidQuery = errors.New("supabase: invalid query")
 	// ErrInvalidArgument: a call or option was given input it cannot use
-	// (an empty email, a nil client, a malformed URL). Returned before any I/O.
+	// (an empty email, a nil or zero client, a malformed URL). Returned
+	// before any I/O.
 	ErrInvalidArgument = errors.New("supabase: invalid argument")
 	// ErrInvalidResponse: a 2xx answer whose body could not be decoded.
 	ErrInvalidResponse = errors.New("supabase: invalid response")
@@ -68,12 +70,18 @@ var (
 )
 
 // argError is an invalid argument or option, found before any I/O.
-type argError struct{ msg string }
+type argError struct {
+	msg string
+	// also is a further sentinel the error matches, if any.
+	also error
+}
 
 func (e *argError) Error() string { return "supabase: " + e.msg }
 
-// Is makes argError match ErrInvalidArgument.
-func (e *argError) Is(target error) bool { return target == ErrInvalidArgument }
+// Is makes argError match ErrInvalidArgument (and also).
+func (e *argError) Is(target error) bool {
+	return target == ErrInvalidArgument || (e.also != nil && target == e.also)
+}
 
 // invalidArg reports bad input; the message must not quote secrets.
 func invalidArg(format string, a ...any) error { return &argError{msg: fmt.Sprintf(format, a...)} }
@@ -179,7 +187,7 @@ func (e *Error) Is(target error) bool {
 	case ErrJWTExpired:
 		return e.Code == "PGRST301" || e.Code == "PGRST303" || e.Code == "bad_jwt" ||
 			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
-	case ErrInvalidQuery:
+	case ErrInvalidQuery, ErrInvalidArgument:
 		return e.Code == codeInvalidQuery
 	case ErrInvalidResponse:
 		return e.Code == codeInvalidResponse
