@@ -20,7 +20,8 @@ const Version = "0.1.0"
 const clientInfo = "supabase-go/" + Version
 
 // Client talks to one Supabase project: Auth through Client.Auth, tables and
-// functions through From, RPC and Schema.
+// functions through From, RPC and Schema, files through Client.Storage and
+// Edge Functions through Client.Functions.
 //
 // A Client is safe for concurrent use by many goroutines. Its configuration
 // never changes after NewClient; credentials are read from the current
@@ -30,6 +31,10 @@ const clientInfo = "supabase-go/" + Version
 type Client struct {
 	// Auth signs users in and out and holds this client's session.
 	Auth *AuthClient
+	// Storage manages buckets and files as this client's user.
+	Storage *StorageClient
+	// Functions invokes Edge Functions as this client's user.
+	Functions *FunctionsClient
 
 	core   *core
 	tokens tokenSource
@@ -312,7 +317,14 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 		c.Auth = newAuthClient(co, o.store, true)
 		c.tokens = c.Auth
 	}
+	c.attachServices()
 	return c, nil
+}
+
+// attachServices gives c its own Storage and Functions clients; they read
+// c's credentials and sticky error when each request is sent.
+func (c *Client) attachServices() {
+	c.Storage, c.Functions = &StorageClient{c: c}, &FunctionsClient{c: c}
 }
 
 // Environment variables read by NewClientFromEnv.
@@ -432,9 +444,12 @@ var errNoClient = invalidArg("use a Client from NewClient or NewClientFromEnv")
 // client whose queries fail with errNoClient.
 func (c *Client) derive() *Client {
 	if c == nil || c.core == nil {
-		return &Client{err: errNoClient, Auth: &AuthClient{disabled: true}}
+		d := &Client{err: errNoClient, Auth: &AuthClient{disabled: true}}
+		d.attachServices()
+		return d
 	}
 	d := *c
+	d.attachServices()
 	return &d
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,6 +53,15 @@ var (
 	ErrInvalidArgument = errors.New("supabase: invalid argument")
 	// ErrInvalidResponse: a 2xx answer whose body could not be decoded.
 	ErrInvalidResponse = errors.New("supabase: invalid response")
+	// ErrTooLarge: a payload over a size limit: Storage refused an upload
+	// (413, statusCode "413" or EntityTooLarge), or a download was larger
+	// than DownloadOptions.MaxBytes allowed.
+	ErrTooLarge = errors.New("supabase: payload too large")
+	// ErrFunctionRelay: the Supabase relay in front of Edge Functions
+	// answered instead of the function (x-relay-error: true), for example
+	// because the function failed to start. The *Error's Status and Code
+	// are the relay's.
+	ErrFunctionRelay = errors.New("supabase: Edge Functions relay error")
 )
 
 // Sentinels for answers the client refuses to use; see [WithMaxResponseSize]
@@ -88,8 +98,10 @@ func invalidArg(format string, a ...any) error { return &argError{msg: fmt.Sprin
 
 // Service names used in Error.Service.
 const (
-	ServiceREST = "rest"
-	ServiceAuth = "auth"
+	ServiceREST      = "rest"
+	ServiceAuth      = "auth"
+	ServiceStorage   = "storage"
+	ServiceFunctions = "functions"
 )
 
 // Error is the error returned for every non-2xx answer from Supabase, for
@@ -99,9 +111,9 @@ const (
 // It never holds a token, key or password: URL is sanitised (no query) and
 // bodies are only kept as a short excerpt.
 type Error struct {
-	Service string // ServiceREST or ServiceAuth
+	Service string // ServiceREST, ServiceAuth, ServiceStorage or ServiceFunctions
 	Status  int    // HTTP status; 0 when no request was sent
-	Code    string // PostgREST code (SQLSTATE or PGRSTxxx) or Auth error_code
+	Code    string // PostgREST code (SQLSTATE or PGRSTxxx), Auth error_code, Storage or Functions code
 	Message string
 	Details string
 	Hint    string
@@ -111,6 +123,12 @@ type Error struct {
 	URL     string // request URL without query string
 	// RetryAfter is the server's Retry-After hint, when it sent one.
 	RetryAfter time.Duration
+	// StatusCode is the statusCode of a Storage error body, which can
+	// differ from Status: Storage refuses a write under RLS with HTTP 400
+	// and statusCode "403".
+	StatusCode string
+
+	relay bool // Functions: the relay answered (x-relay-error: true)
 }
 
 // Error formats the error without secrets.
@@ -125,6 +143,9 @@ func (e *Error) Error() string {
 	}
 	if e.Status != 0 {
 		fmt.Fprintf(&b, ": %d", e.Status)
+	}
+	if e.StatusCode != "" && e.StatusCode != strconv.Itoa(e.Status) {
+		b.WriteString(" (statusCode " + e.StatusCode + ")")
 	}
 	if e.Code != "" {
 		b.WriteString(" " + e.Code)
@@ -160,6 +181,10 @@ var conflictCodes = map[string]bool{
 
 // Is reports whether e belongs to the category of the sentinel target.
 func (e *Error) Is(target error) bool {
+	if e.Service == ServiceStorage && storageErrorIs(e, target) ||
+		e.Service == ServiceFunctions && functionsErrorIs(e, target) {
+		return true
+	}
 	switch target {
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound || e.Code == "user_not_found" ||
