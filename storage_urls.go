@@ -196,7 +196,9 @@ func ishexByte(c byte) bool {
 }
 
 // SignedUploadURL lets someone without credentials upload one object
-// ([BucketHandle.UploadToSignedURL]), for two hours.
+// ([BucketHandle.UploadToSignedURL]), for two hours. It prints redacted;
+// its JSON encoding keeps URL and Token, since it is made to be handed to
+// the uploader.
 type SignedUploadURL struct {
 	// URL is the absolute upload URL, token included.
 	URL string
