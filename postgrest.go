@@ -18,6 +18,7 @@ import (
 //     containing whitespace or any of , . : ( ) " \ and escape " and \ with
 //     a backslash, which is how PostgREST's grammar reads quoted values, so
 //     `say "hi"` is sent as "say \"hi\"" and cannot change meaning.
+//     Numbers are never quoted (in.(1.5,2)), as in supabase-js.
 //   - in()/notIn() with an empty string (case
 //     filter_in_empty_string_null_boolean): supabase-js sends it as nothing,
 //     so in("c", [""]) becomes in.(), the empty list. We send "".
@@ -100,10 +101,11 @@ type headerPair struct{ name, value string }
 // any number of goroutines at once. Credentials are not part of a query:
 // they are read from the client's current session when it is sent.
 //
-// Invalid input (an empty column, an unknown operator, Range(10, 5), a
-// value that cannot be encoded) makes the query carry an error matching
-// ErrInvalidQuery; later methods keep the first error and terminal calls
-// return it without sending anything. Query.Err reports it early.
+// Invalid input (an empty column, an operator that is not one token,
+// Range(10, 5), a value that cannot be encoded) makes the query carry an
+// error matching [ErrInvalidQuery]; later methods keep the first error
+// and terminal calls return it without sending anything. [Query.Err]
+// reports it early.
 //
 // The zero Query has no client; its terminal calls return an error.
 type Query struct {

@@ -579,8 +579,8 @@ func TestQueryStickyErrorsSendNothing(t *testing.T) {
 	}{
 		{"empty table", func(c *Client) Query { return c.From(" ").Select("id") }, "empty table"},
 		{"empty column", func(c *Client) Query { return c.From("t").Eq("", 1) }, "empty column"},
-		{"unknown operator", func(c *Client) Query { return c.From("t").Filter("a", "equals", 1) }, "unknown operator"},
-		{"unknown quantifier", func(c *Client) Query { return c.From("t").Filter("a", "is(any)", 1) }, "unknown operator"},
+		{"upper-case operator", func(c *Client) Query { return c.From("t").Filter("a", "EQ", 1) }, "not an operator"},
+		{"operator with a value", func(c *Client) Query { return c.From("t").Filter("a", "eq.5", 1) }, "not an operator"},
 		{"double not", func(c *Client) Query { return c.From("t").Not("a", "not.eq", 1) }, "already negated"},
 		{"bad range", func(c *Client) Query { return c.From("t").Range(10, 5) }, "Range(10, 5)"},
 		{"negative range", func(c *Client) Query { return c.From("t").Range(-1, 5) }, "Range(-1, 5)"},
@@ -979,7 +979,7 @@ func TestQueryMoreOptions(t *testing.T) {
 		"rpc unencodable":           c.RPC("f", map[string]any{"c": make(chan int)}),
 		"rpc get scalar":            c.RPC("f", 5, RPCGet()),
 		"insert on rpc":             c.RPC("f", nil).Insert(todo{}),
-		"bad fts arg":               c.From("t").Filter("a", "eq(english)", "x"),
+		"bad modifier":              c.From("t").Filter("a", "fts(eng-lish)", "x"),
 		"unclosed arg":              c.From("t").Filter("a", "fts(english", "x"),
 	} {
 		assert.ErrorIs(t, q.Err(), ErrInvalidQuery, name)
@@ -998,7 +998,8 @@ func TestOrValue(t *testing.T) {
 	assert.Equal(t, `"x\")"`, OrValue(`x")`))
 	assert.Equal(t, "null", OrValue(nil))
 	assert.Equal(t, "3", OrValue(3))
-	assert.Equal(t, `"3.5"`, OrValue(3.5))
+	assert.Equal(t, "3.5", OrValue(3.5), "numbers are never quoted")
+	assert.Equal(t, `"3.5"`, OrValue("3.5"))
 	assert.Equal(t, `(1,"a b")`, OrValue([]any{1, "a b"}))
 	for _, bad := range []any{make(chan int), []any{func() {}}} {
 		q := (&Client{}).From("t").Or("a.eq." + OrValue(bad) + ",b.eq.1")
