@@ -116,7 +116,7 @@ func ExampleQuery_Or() {
 func ExampleQuery_Select_count() {
 	c := exampleClient()
 	q := c.From("events").
-		Select("*", supabase.Count(supabase.CountExact), supabase.Head()).
+		Select("*", supabase.CountExact, supabase.Head()).
 		Gte("at", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	p, _ := q.Preview()
 	fmt.Print(p)

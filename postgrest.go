@@ -43,7 +43,10 @@ import (
 //   - Match sends its filters in sorted column order (a Go map has no
 //     order); PostgREST does not care about parameter order.
 
-// CountMethod is how PostgREST counts rows for Response.Count.
+// CountMethod is how PostgREST counts rows for [Response].Count. It is
+// also the option that asks for the count: pass it to [Query.Select], a
+// write ([Query.Insert], [Query.Update], ...) or [Client.RPC], as in
+// c.From("todos").Select("id", supabase.CountExact).
 type CountMethod string
 
 // Count methods, sent as Prefer: count=<method>.

@@ -200,10 +200,10 @@ func TestQueryRequests(t *testing.T) {
 		{"table name escaped", func(c *Client) Query { return c.From("Straße daten/x?").Select("id") },
 			wantReq{"GET", "/rest/v1/Straße daten/x?", [][2]string{{"select", "id"}}, hGet, ""}},
 		{"count head", func(c *Client) Query {
-			return c.From("events").Select("*", Count(CountExact), Head()).Eq("kind", "click")
+			return c.From("events").Select("*", CountExact, Head()).Eq("kind", "click")
 		}, wantReq{"HEAD", "/rest/v1/events", [][2]string{{"select", "*"}, {"kind", "eq.click"}},
 			with(hGet, "prefer", "count=exact"), ""}},
-		{"count planned", func(c *Client) Query { return c.From("events").Select("id", Count(CountPlanned)) },
+		{"count planned", func(c *Client) Query { return c.From("events").Select("id", CountPlanned) },
 			wantReq{"GET", "/rest/v1/events", [][2]string{{"select", "id"}}, with(hGet, "prefer", "count=planned"), ""}},
 		{"comparison operators", func(c *Client) Query {
 			return c.From("items").Select("id").Eq("a", "x").Neq("b", 1).Gt("c", 10).Gte("d", 0.5).
@@ -323,7 +323,7 @@ func TestQueryRequests(t *testing.T) {
 			with(hJSON, "prefer", "return=representation"), `[{"title":"a","done":false},{"id":2,"title":"b","done":true}]`}},
 		{"insert raw json keeps key order, count, missing default", func(c *Client) Query {
 			return c.From("todos").Insert(json.RawMessage(`[{"title":"a"},{"title":"b","done":true}]`),
-				Count(CountExact), DefaultToNull(false)).Select("")
+				CountExact, DefaultToNull(false)).Select("")
 		}, wantReq{"POST", "/rest/v1/todos", [][2]string{{"columns", `"title","done"`}, {"select", "*"}},
 			with(hJSON, "prefer", "count=exact, missing=default, return=representation"),
 			`[{"title":"a"},{"title":"b","done":true}]`}},
@@ -335,7 +335,7 @@ func TestQueryRequests(t *testing.T) {
 			`{"id":"p1","username":"ada"}`}},
 		{"upsert options", func(c *Client) Query {
 			return c.From("tags").Upsert([]map[string]string{{"name": "red"}, {"name": "blue"}},
-				OnConflict("name"), IgnoreDuplicates(), Count(CountExact)).Select("id,name")
+				OnConflict("name"), IgnoreDuplicates(), CountExact).Select("id,name")
 		}, wantReq{"POST", "/rest/v1/tags", [][2]string{{"on_conflict", "name"}, {"columns", `"name"`}, {"select", "id,name"}},
 			with(hJSON, "prefer", "resolution=ignore-duplicates, count=exact, return=representation"),
 			`[{"name":"red"},{"name":"blue"}]`}},
@@ -343,14 +343,14 @@ func TestQueryRequests(t *testing.T) {
 			return c.From("todos").Update(map[string]any{"done": true, "note": nil}).Eq("id", 5)
 		}, wantReq{"PATCH", "/rest/v1/todos", [][2]string{{"id", "eq.5"}}, hJSON, `{"done":true,"note":null}`}},
 		{"update count select max affected", func(c *Client) Query {
-			return c.From("todos").Update(map[string]any{"done": true}, Count(CountExact)).In("id", []int{1, 2}).
+			return c.From("todos").Update(map[string]any{"done": true}, CountExact).In("id", []int{1, 2}).
 				Select("id,done").MaxAffected(2)
 		}, wantReq{"PATCH", "/rest/v1/todos", [][2]string{{"id", "in.(1,2)"}, {"select", "id,done"}},
 			with(hJSON, "prefer", "count=exact, return=representation, handling=strict, max-affected=2"), `{"done":true}`}},
 		{"delete has no content type", func(c *Client) Query { return c.From("todos").Delete().Eq("id", 9) },
 			wantReq{"DELETE", "/rest/v1/todos", [][2]string{{"id", "eq.9"}}, map[string]string{"content-profile": "public"}, ""}},
 		{"delete count select", func(c *Client) Query {
-			return c.From("todos").Delete(Count(CountExact)).Lt("created_at", "2024-01-01").Select("id")
+			return c.From("todos").Delete(CountExact).Lt("created_at", "2024-01-01").Select("id")
 		}, wantReq{"DELETE", "/rest/v1/todos", [][2]string{{"created_at", "lt.2024-01-01"}, {"select", "id"}},
 			map[string]string{"content-profile": "public", "prefer": "count=exact, return=representation"}, ""}},
 		{"rpc post", func(c *Client) Query { return c.RPC("add_numbers", map[string]int{"a": 1, "b": 2}) },
@@ -364,14 +364,14 @@ func TestQueryRequests(t *testing.T) {
 		}, wantReq{"GET", "/rest/v1/rpc/list_items", [][2]string{{"category", "shoes"}, {"ids", "{1,2,3}"},
 			{"label", "a b,c"}, {"n", "null"}, {"tags", `{"x,y"}`}}, hGet, ""}},
 		{"rpc head count", func(c *Client) Query {
-			return c.RPC("list_items", map[string]string{"category": "shoes"}, Head(), Count(CountExact))
+			return c.RPC("list_items", map[string]string{"category": "shoes"}, Head(), CountExact)
 		}, wantReq{"HEAD", "/rest/v1/rpc/list_items", [][2]string{{"category", "shoes"}}, with(hGet, "prefer", "count=exact"), ""}},
 		{"rpc head object falls back to post", func(c *Client) Query {
-			return c.RPC("count_matching", map[string]any{"filter": map[string]string{"color": "red"}}, Head(), Count(CountExact))
+			return c.RPC("count_matching", map[string]any{"filter": map[string]string{"color": "red"}}, Head(), CountExact)
 		}, wantReq{"POST", "/rest/v1/rpc/count_matching", nil, with(hJSON, "prefer", "count=exact, return=minimal"),
 			`{"filter":{"color":"red"}}`}},
 		{"rpc filters and select", func(c *Client) Query {
-			return c.RPC("list_items", map[string]string{"category": "hats"}, Count(CountExact)).Select("id,name").
+			return c.RPC("list_items", map[string]string{"category": "hats"}, CountExact).Select("id,name").
 				Gte("price", 5).Order("name").Range(0, 4)
 		}, wantReq{"POST", "/rest/v1/rpc/list_items", [][2]string{{"select", "id,name"}, {"price", "gte.5"},
 			{"order", "name.asc"}, {"offset", "0"}, {"limit", "5"}},
@@ -596,7 +596,7 @@ func TestQueryStickyErrorsSendNothing(t *testing.T) {
 		{"on conflict on insert", func(c *Client) Query { return c.From("t").Insert(todo{}, OnConflict("id")) }, "only to Upsert"},
 		{"two writes", func(c *Client) Query { return c.From("t").Delete().Update(todo{}) }, "already a Delete"},
 		{"head on write", func(c *Client) Query { return c.From("t").Insert(todo{}).Select("*", Head()) }, "Head"},
-		{"bad count", func(c *Client) Query { return c.From("t").Select("*", Count("all")) }, "count method"},
+		{"bad count", func(c *Client) Query { return c.From("t").Select("*", CountMethod("all")) }, "count method"},
 		{"bad explain", func(c *Client) Query { return c.From("t").Explain(ExplainOptions{Format: "yaml"}) }, "format"},
 		{"strip nulls csv", func(c *Client) Query { return c.From("t").CSV().StripNulls() }, "StripNulls"},
 		{"max affected on select", func(c *Client) Query { return c.From("t").MaxAffected(1) }, "MaxAffected"},
@@ -662,7 +662,7 @@ func TestExecuteCount(t *testing.T) {
 	} {
 		t.Run(tt.contentRange, func(t *testing.T) {
 			c, _ := setupPG(t, jsonReply(206, `[{"id":1}]`, "Content-Range", tt.contentRange))
-			resp, err := c.From("events").Select("id", Count(CountExact)).Execute(context.Background())
+			resp, err := c.From("events").Select("id", CountExact).Execute(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, 206, resp.Status)
 			assert.Equal(t, tt.want, resp.Count)
@@ -686,7 +686,7 @@ func TestQueryCountMethod(t *testing.T) {
 	checkRequest(t, s.last(), wantReq{"HEAD", "/rest/v1/events", [][2]string{{"select", "id"}, {"kind", "eq.click"}},
 		with(hGet, "prefer", "count=exact"), ""})
 
-	n, err = c.From("events").Select("id", Count(CountPlanned)).Count(context.Background())
+	n, err = c.From("events").Select("id", CountPlanned).Count(context.Background())
 	require.NoError(t, err)
 	assert.EqualValues(t, 57, n)
 	assert.Equal(t, "count=planned", s.last().Header.Get("Prefer"))
@@ -961,7 +961,7 @@ func TestErrInvalidQueryMatching(t *testing.T) {
 func TestQueryMoreOptions(t *testing.T) {
 	ctx := context.Background()
 	c, s := setupPG(t, jsonReply(204, ``, "Content-Range", "*/3"))
-	resp, err := c.From("sessions").Delete(Count(CountExact)).In("user_id", []string{"u1", "u2"}).Execute(ctx)
+	resp, err := c.From("sessions").Delete(CountExact).In("user_id", []string{"u1", "u2"}).Execute(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 204, resp.Status)
 	require.NotNil(t, resp.Count)
@@ -971,8 +971,8 @@ func TestQueryMoreOptions(t *testing.T) {
 
 	for name, q := range map[string]Query{
 		"default to null on update": c.From("t").Update(todo{}, DefaultToNull(false)),
-		"bad write count":           c.From("t").Delete(Count("fast")),
-		"bad rpc count":             c.RPC("f", nil, Count("fast")),
+		"bad write count":           c.From("t").Delete(CountMethod("fast")),
+		"bad rpc count":             c.RPC("f", nil, CountMethod("fast")),
 		"negative max affected":     c.From("t").Delete().MaxAffected(-1),
 		"is on filter with bad arg": c.From("t").Filter("a", "is", make(chan int)),
 		"unknown search type":       c.From("t").TextSearch("a", "b", SearchType("fuzzy")),
