@@ -48,6 +48,14 @@ var (
 	// ErrInvalidArgument: a call or option was given input it cannot use
 	// (an empty email, a nil client, a malformed URL). Returned before any I/O.
 	ErrInvalidArgument = errors.New("supabase: invalid argument")
+	// ErrInvalidResponse: the server answered with a success status but a
+	// body the client cannot read as the answer it expected (not JSON, cut
+	// short, or JSON of another shape), or without a header it needs. The
+	// *Error carries the status and says what could not be decoded.
+	ErrInvalidResponse = errors.New("supabase: invalid response")
+	// ErrRangeNotSatisfiable: PostgREST answered 416 (PGRST103), typically
+	// for a Range or offset past the last row of a counted query.
+	ErrRangeNotSatisfiable = errors.New("supabase: range not satisfiable")
 )
 
 // argError is an invalid argument or option, found before any I/O.
@@ -164,16 +172,28 @@ func (e *Error) Is(target error) bool {
 			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
 	case ErrInvalidQuery:
 		return e.Code == codeInvalidQuery
+	case ErrInvalidResponse:
+		return e.Code == codeInvalidResponse
+	case ErrRangeNotSatisfiable:
+		return e.Status == http.StatusRequestedRangeNotSatisfiable || (e.Service == ServiceREST && e.Code == "PGRST103")
 	}
 	return false
 }
 
-// codeSessionMissing and codeInvalidQuery are client-side codes: no server
-// sends them.
+// codeSessionMissing, codeInvalidQuery and codeInvalidResponse are
+// client-side codes: no server sends them.
 const (
-	codeSessionMissing = "session_missing"
-	codeInvalidQuery   = "invalid_query"
+	codeSessionMissing  = "session_missing"
+	codeInvalidQuery    = "invalid_query"
+	codeInvalidResponse = "invalid_response"
 )
+
+// invalidResponse is the error for a 2xx answer that cannot be decoded;
+// what says what was expected and why it failed. It must not quote a body
+// that may hold tokens.
+func invalidResponse(service string, status int, what string) *Error {
+	return &Error{Service: service, Status: status, Code: codeInvalidResponse, Message: what}
+}
 
 func errSessionMissing() *Error {
 	return &Error{Service: ServiceAuth, Code: codeSessionMissing, Message: "auth session missing"}
@@ -203,15 +223,17 @@ func rowsInDetails(details string) int {
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 64 << 10
 
-// excerpt returns at most 200 bytes of body as valid UTF-8 text.
+// excerpt returns at most 200 bytes of body as valid UTF-8 text: invalid
+// bytes become U+FFFD (the text after them is kept), and a cut never splits
+// a character.
 func excerpt(body []byte) string {
-	s := strings.TrimSpace(string(body))
+	s := strings.ToValidUTF8(strings.TrimSpace(string(body)), "\uFFFD")
 	if len(s) > 200 {
-		s = s[:200]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
 		}
-		s += "…"
+		s = s[:cut] + "…"
 	}
 	return s
 }

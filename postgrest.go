@@ -36,8 +36,9 @@ import (
 //     we send the object as JSON. The function name is path-escaped
 //     (supabase-js does not escape it).
 //   - Responses (case error_200_non_json_body): Execute returns a 2xx body as
-//     it is, even when it is not JSON; All, One and MaybeOne then report a
-//     decoding error where supabase-js reports {message: body}.
+//     it is, even when it is not JSON; All, One, MaybeOne, Page and Rows
+//     then return a *Error matching ErrInvalidResponse where supabase-js
+//     reports {message: body}.
 //   - Select("  ") (only whitespace) sends select=* where supabase-js sends
 //     an empty select.
 //   - Match sends its filters in sorted column order (a Go map has no
@@ -96,8 +97,8 @@ type headerPair struct{ name, value string }
 
 // Query is a PostgREST request under construction: a table read or write
 // (Client.From) or a function call (Client.RPC) with its filters and
-// modifiers. Nothing is sent until a terminal call: Query.Execute,
-// Query.Count, All, One, MaybeOne or Rows.
+// modifiers. Nothing is sent until a terminal call: [Query.Execute],
+// [Query.Count], [All], [One], [MaybeOne], [Page] or [Rows].
 //
 // A Query is an immutable value. Every method returns a new Query and leaves
 // its receiver unchanged, so a base query can be stored and branched from

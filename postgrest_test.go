@@ -729,7 +729,7 @@ func TestResults(t *testing.T) {
 	t.Run("All decode error", func(t *testing.T) {
 		c, _ := setupPG(t, jsonReply(200, `not json at all`))
 		_, err := All[row](ctx, c.From("t"))
-		assert.ErrorContains(t, err, "decoding response")
+		assert.ErrorIs(t, err, ErrInvalidResponse)
 	})
 	t.Run("All maybe single too many", func(t *testing.T) {
 		c, _ := setupPG(t, jsonReply(200, `[{"id":1},{"id":2}]`))
@@ -761,17 +761,18 @@ func TestResults(t *testing.T) {
 		assert.NotErrorIs(t, err, ErrNotFound)
 	})
 	t.Run("One write with select", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(201, `[{"id":11,"name":"n"}]`))
+		c, s := setupPG(t, jsonReply(201, `{"id":11,"name":"n"}`))
 		r, err := One[row](ctx, c.From("t").Insert(row{Name: "n"}).Select("id,name"))
 		require.NoError(t, err)
 		assert.Equal(t, row{11, "n"}, r)
-		assert.Empty(t, s.last().Header.Get("Accept"), "One does not change the request")
+		assert.Equal(t, mediaObject, s.last().Header.Get("Accept"), "the server checks the count of a write")
 	})
 	t.Run("One write without select", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(201, ``))
+		c, s := setupPG(t, jsonReply(201, ``))
 		_, err := One[row](ctx, c.From("t").Insert(row{Name: "n"}))
-		assert.ErrorIs(t, err, ErrNotFound)
+		assert.ErrorIs(t, err, ErrInvalidQuery)
 		assert.ErrorContains(t, err, "add Select")
+		assert.Zero(t, s.hits.Load(), "nothing is sent")
 	})
 	t.Run("One single object", func(t *testing.T) {
 		c, _ := setupPG(t, jsonReply(200, `{"id":3,"name":"s"}`))
@@ -834,7 +835,7 @@ func TestResults(t *testing.T) {
 			last = err
 		}
 		assert.Equal(t, 2, n)
-		assert.ErrorContains(t, last, "decoding response")
+		assert.ErrorIs(t, last, ErrInvalidResponse)
 	})
 }
 
