@@ -412,12 +412,12 @@ func bodyValue(b []byte) any {
 	return v
 }
 
-func countOpt(o *conformance.Object) (supabase.CountOption, bool) {
+func countOpt(o *conformance.Object) (supabase.CountMethod, bool) {
 	m := o.Str("count")
 	if m == "" {
-		return supabase.CountOption{}, false
+		return "", false
 	}
-	return supabase.Count(supabase.CountMethod(m)), true
+	return supabase.CountMethod(m), true
 }
 
 func (r *replayer) rpc(c *supabase.Client, a *conformance.Args) supabase.Query {

@@ -51,8 +51,14 @@ var (
 	// (an empty email, a nil or zero client, a malformed URL). Returned
 	// before any I/O.
 	ErrInvalidArgument = errors.New("supabase: invalid argument")
-	// ErrInvalidResponse: a 2xx answer whose body could not be decoded.
+	// ErrInvalidResponse: the server answered with a success status but a
+	// body the client cannot read as the answer it expected (not JSON, cut
+	// short, or JSON of another shape), or without a header it needs. The
+	// *Error carries the status and says what could not be decoded.
 	ErrInvalidResponse = errors.New("supabase: invalid response")
+	// ErrRangeNotSatisfiable: PostgREST answered 416 (PGRST103), typically
+	// for a Range or offset past the last row of a counted query.
+	ErrRangeNotSatisfiable = errors.New("supabase: range not satisfiable")
 	// ErrTooLarge: a payload over a size limit: Storage refused an upload
 	// (413, statusCode "413" or EntityTooLarge), or a download was larger
 	// than DownloadOptions.MaxBytes allowed.
@@ -220,6 +226,8 @@ func (e *Error) Is(target error) bool {
 		return e.Code == codeRedirect
 	case ErrResponseTooLarge:
 		return e.Code == codeResponseTooLarge
+	case ErrRangeNotSatisfiable:
+		return e.Status == http.StatusRequestedRangeNotSatisfiable || (e.Service == ServiceREST && e.Code == "PGRST103")
 	}
 	return false
 }
@@ -233,6 +241,13 @@ const (
 	codeRedirect         = "redirect_not_followed"
 	codeResponseTooLarge = "response_too_large"
 )
+
+// invalidResponse is the error for a 2xx answer that cannot be decoded;
+// what says what was expected and why it failed. It must not quote a body
+// that may hold tokens.
+func invalidResponse(service string, status int, what string) *Error {
+	return &Error{Service: service, Status: status, Code: codeInvalidResponse, Message: what}
+}
 
 func errSessionMissing() *Error {
 	return &Error{Service: ServiceAuth, Code: codeSessionMissing, Message: "auth session missing"}
@@ -262,15 +277,17 @@ func rowsInDetails(details string) int {
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 64 << 10
 
-// excerpt returns at most 200 bytes of body as valid UTF-8 text.
+// excerpt returns at most 200 bytes of body as valid UTF-8 text: invalid
+// bytes become U+FFFD (the text after them is kept), and a cut never splits
+// a character.
 func excerpt(body []byte) string {
-	s := strings.TrimSpace(string(body))
+	s := strings.ToValidUTF8(strings.TrimSpace(string(body)), "\uFFFD")
 	if len(s) > 200 {
-		s = s[:200]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
 		}
-		s += "…"
+		s = s[:cut] + "…"
 	}
 	return s
 }
