@@ -48,6 +48,8 @@ var (
 	// ErrInvalidArgument: a call or option was given input it cannot use
 	// (an empty email, a nil client, a malformed URL). Returned before any I/O.
 	ErrInvalidArgument = errors.New("supabase: invalid argument")
+	// ErrInvalidResponse: a 2xx answer whose body could not be decoded.
+	ErrInvalidResponse = errors.New("supabase: invalid response")
 )
 
 // argError is an invalid argument or option, found before any I/O.
@@ -164,6 +166,8 @@ func (e *Error) Is(target error) bool {
 			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
 	case ErrInvalidQuery:
 		return e.Code == codeInvalidQuery
+	case ErrInvalidResponse:
+		return e.Code == codeInvalidResponse
 	}
 	return false
 }
