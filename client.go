@@ -202,6 +202,9 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNotAPIURL(base); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(key) == "" {
 		return nil, invalidArg("empty API key (use the project's anon or publishable key)")
 	}

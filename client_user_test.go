@@ -94,3 +94,28 @@ func BenchmarkDerivedClientEmptySession(b *testing.B) {
 		_ = c.WithEmptySession()
 	}
 }
+
+// TestNewClientRefusesAPIURL: a URL that already names one of the project's
+// APIs is refused with a message that says what to pass and never repeats
+// the argument (swapped with the key, it would be a secret).
+func TestNewClientRefusesAPIURL(t *testing.T) {
+	for _, u := range []string{
+		"https://abcdefgh.supabase.co/rest/v1",
+		"https://abcdefgh.supabase.co/rest/v1/",
+		"https://abcdefgh.supabase.co/auth/v1",
+		"https://abcdefgh.supabase.co/storage/v1/",
+		"https://abcdefgh.supabase.co/functions/v1",
+		"https://abcdefgh.supabase.co/rest/v1/todos",
+		"https://example.com/prefix/REST/V1",
+	} {
+		_, err := NewClient(u, "key")
+		require.ErrorIs(t, err, ErrInvalidArgument, u)
+		assert.Contains(t, err.Error(), "pass the project URL itself", u)
+		assert.NotContains(t, err.Error(), "abcdefgh", u)
+		assert.NotContains(t, err.Error(), "example.com/prefix", u)
+	}
+	for _, u := range []string{"https://example.com/rest", "https://example.com/rest/v10", "https://example.com/my-auth/v1x"} {
+		_, err := NewClient(u, "key")
+		assert.NoError(t, err, u)
+	}
+}
