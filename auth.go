@@ -564,7 +564,9 @@ func (a *AuthClient) signedIn(ctx context.Context, body []byte, event AuthChange
 
 // Session returns the current session, refreshed first when it expires in
 // less than the refresh margin (90 s by default). With nobody signed in it
-// returns an error matching ErrSessionMissing.
+// returns an error matching ErrSessionMissing; once a session ended without
+// SignOut (refresh token refused, session ended by Auth), one matching
+// ErrSessionExpired until the next sign-in or SignOut.
 func (a *AuthClient) Session(ctx context.Context) (*Session, error) {
 	return a.userSession(ctx)
 }
@@ -611,6 +613,9 @@ func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken s
 	if accessToken == "" || refreshToken == "" {
 		return nil, errSessionMissing()
 	}
+	if !validAccessToken(accessToken) {
+		return nil, invalidArg("SetSession: the access token cannot be sent as a bearer token (control character or space)")
+	}
 	claims, err := ParseClaims(accessToken)
 	if err != nil {
 		return nil, err
@@ -642,10 +647,11 @@ func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken s
 // proves the session is still valid server-side.
 //
 // When the server answers session_not_found (the session was ended
-// elsewhere), the local session is dropped (SIGNED_OUT), as in supabase-js:
-// later requests run as anon instead of repeating a dead token. With nobody
-// signed in but a global Authorization header (WithHeaders), that header's
-// user is fetched.
+// elsewhere), the local session is dropped (SIGNED_OUT), as in supabase-js,
+// but later calls needing it fail with an error matching ErrSessionExpired
+// until the next sign-in or SignOut, rather than running as anon. With
+// nobody signed in but a global Authorization header (WithHeaders), that
+// header's user is fetched.
 func (a *AuthClient) User(ctx context.Context) (*User, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -663,7 +669,7 @@ func (a *AuthClient) User(ctx context.Context) (*User, error) {
 	u, err := a.fetchUser(ctx, sessionBearer)
 	var e *Error
 	if errors.As(err, &e) && e.Code == "session_not_found" {
-		_ = a.sessions.clearIf(ctx, func(cur *Session, _ uint64) bool { return cur == s })
+		a.sessions.endSession(ctx, s, err)
 	}
 	return u, err
 }

@@ -257,6 +257,9 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNotAPIURL(base); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(key) == "" {
 		return nil, invalidArg("empty API key (use the project's anon or publishable key)")
 	}
@@ -476,10 +479,11 @@ func (c *Client) WithAccessToken(jwt string) *Client {
 
 // WithSession returns a client signed in with s (refreshing it as needed,
 // kept in memory), sharing the HTTP client and configuration with c. It
-// never falls back to the project key: once s is gone (signed out, or its
-// refresh token refused after expiry) its requests fail with an error
-// matching ErrSessionMissing, and a nil s makes its queries fail with
-// ErrInvalidArgument.
+// never falls back to the project key: once s is gone its requests fail,
+// with an error matching ErrSessionMissing after SignOut, ErrSessionExpired
+// once the session ended (refresh token refused after expiry). A nil s, or
+// one whose access token cannot be sent as a bearer token, makes its
+// queries fail with ErrInvalidArgument.
 func (c *Client) WithSession(s *Session) *Client {
 	d := c.derive()
 	if d.core == nil {
@@ -487,10 +491,13 @@ func (c *Client) WithSession(s *Session) *Client {
 	}
 	d.Auth = newAuthClient(c.core, NewMemoryStore(), true)
 	d.Auth.userOnly = true
-	if s == nil || s.AccessToken == "" {
+	switch {
+	case s == nil || s.AccessToken == "":
 		d.err = invalidArg("WithSession: nil session or empty access token")
-	} else {
-		d.Auth.sessions.setInitial(s.clone())
+	case !validAccessToken(s.AccessToken):
+		d.err = invalidArg("WithSession: the access token cannot be sent as a bearer token (control character or space)")
+	default:
+		d.Auth.sessions.setInitial(d.Auth.sessions.withExpiry(s))
 	}
 	d.tokens = d.Auth
 	return d

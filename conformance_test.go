@@ -1195,6 +1195,12 @@ func (o outcome) compare(want conformance.Result) []string {
 		if o.err == nil {
 			return []string{fmt.Sprintf("no error, want %s", res.Error)}
 		}
+		if name, _ := str(wantErr, "name"); name == lostSessionError {
+			if !errors.Is(o.err, supabase.ErrSessionExpired) {
+				d = append(d, fmt.Sprintf("error %v, want one matching ErrSessionExpired", o.err))
+			}
+			return d
+		}
 		if o.kind == "data" {
 			d = append(d, compareRESTError(wantErr, res.Status, o.err)...)
 		} else {

@@ -17,6 +17,16 @@ import (
 // first use, and saves every change (sign-in, refresh, user update) before
 // anyone sees the new session; Delete is called on sign-out.
 //
+// When a session ends without SignOut (its refresh token was refused or
+// spent once the access token had expired, or Auth ended it), the client
+// saves a record of that in its place: a Session without tokens. A client
+// that later loads it reports ErrSessionExpired, as the one that lost the
+// session does, instead of starting signed out and querying as anon; a
+// sign-in replaces the record and SignOut deletes it. A store needs nothing
+// special for this: Load returns what Save was given. A store that drops
+// sessions without an access token still works; a client loading from it
+// after such a loss starts signed out.
+//
 // Implementations must be safe for concurrent use. Load returns (nil, nil)
 // when nothing is stored. When what is stored is not a session (corrupt
 // data), Load should return an error matching ErrStoredSessionInvalid (a
@@ -33,6 +43,21 @@ type SessionStore interface {
 // ErrStoredSessionInvalid is matched by the error of a SessionStore's Load
 // when the stored data is not a session.
 var ErrStoredSessionInvalid = errors.New("supabase: stored data is not a session")
+
+// endedTokenType is the TokenType of an ended record.
+const endedTokenType = "ended"
+
+// endedRecord is what the store keeps in place of s once s ended without
+// SignOut (see sessionManager.loseLocked): no token, only the user, so that
+// a tool reading the store can still say whose session it was.
+func endedRecord(s *Session) *Session {
+	return &Session{TokenType: endedTokenType, User: s.User}
+}
+
+// isEndedRecord reports whether s, loaded from a store, is an ended record.
+func isEndedRecord(s *Session) bool {
+	return s != nil && s.AccessToken == "" && s.RefreshToken == "" && s.TokenType == endedTokenType
+}
 
 // storeDataInvalid reports whether err, from SessionStore.Load, says the
 // stored data is corrupt rather than unreadable for now.
