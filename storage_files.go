@@ -156,7 +156,9 @@ func (b *BucketHandle) Upload(ctx context.Context, path string, body io.Reader, 
 }
 
 // Update replaces the object path with body (storage-js update), streamed
-// as for Upload. A missing object is an error matching [ErrNotFound].
+// as for Upload. Storage serves it as an upsert: a missing object is
+// created, if the INSERT policy allows it; the UPDATE policy decides over
+// an existing one.
 func (b *BucketHandle) Update(ctx context.Context, path string, body io.Reader, opts *UploadOptions) (*UploadResult, error) {
 	return b.upload(ctx, "Update", http.MethodPut, path, body, opts)
 }
@@ -422,7 +424,8 @@ type ListOptions struct {
 	// SortBy orders the entries (default name ascending); a zero field
 	// keeps its default.
 	SortBy SortBy
-	// Search keeps entries whose name contains it.
+	// Search keeps entries whose name under the prefix starts with it
+	// (case-insensitive); Storage matches no further inside names.
 	Search string
 }
 
@@ -578,7 +581,9 @@ func (b *BucketHandle) Info(ctx context.Context, path string) (*FileInfo, error)
 
 // Exists reports whether the object path exists and the caller may see it
 // (storage-js exists). Not found is the answer false, not an error; any
-// other failure (a refused or expired JWT, a network error) is returned.
+// other failure (a network error, a cancelled ctx) is returned. Storage
+// reads this request with an invalid or expired token as anon (so that
+// public buckets answer): in a private bucket such a token gets false.
 func (b *BucketHandle) Exists(ctx context.Context, path string) (bool, error) {
 	_, err := b.Info(ctx, path)
 	var e *Error
