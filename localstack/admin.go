@@ -3,7 +3,6 @@ package localstack
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -79,13 +78,21 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request) {
 		if users == nil {
 			users = []*user{}
 		}
+		// As Supabase Auth writes them: the request's own URL (as Auth
+		// sees it, behind the gateway) with page replaced.
 		w.Header().Set("X-Total-Count", strconv.FormatInt(total, 10))
 		last := int((total + int64(perPage) - 1) / int64(perPage))
+		pageURL := func(n int) string {
+			q := r.URL.Query()
+			q.Del("apikey") // the gateway hides the key from Auth
+			q.Set("page", strconv.Itoa(n))
+			return "</admin/users?" + q.Encode() + ">"
+		}
 		link := ""
 		if page < last {
-			link = fmt.Sprintf(`</admin/users?page=%d&per_page=%d>; rel="next", `, page+1, perPage)
+			link = pageURL(page+1) + `; rel="next", `
 		}
-		link += fmt.Sprintf(`</admin/users?page=%d&per_page=%d>; rel="last"`, last, perPage)
+		link += pageURL(last) + `; rel="last"`
 		w.Header().Set("Link", link)
 		writeJSON(w, http.StatusOK, map[string]any{"aud": "authenticated", "users": users})
 		return nil

@@ -115,6 +115,44 @@ CREATE TABLE IF NOT EXISTS auth.refresh_tokens (
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_session_id_idx ON auth.refresh_tokens (session_id, revoked);
 
+-- Email links and the PKCE flow, as Supabase Auth keeps them: one pending
+-- confirmation (sign-up, invite) and one recovery (magic link, recovery)
+-- token hash per user, "pkce_"-prefixed when the link ends in a code.
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS confirmation_token text NOT NULL DEFAULT '';
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS recovery_token text NOT NULL DEFAULT '';
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS recovery_sent_at timestamptz;
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS invited_at timestamptz;
+
+DO $$
+BEGIN
+	IF to_regtype('auth.code_challenge_method') IS NULL THEN
+		CREATE TYPE auth.code_challenge_method AS ENUM ('s256', 'plain');
+	END IF;
+END
+$$;
+CREATE TABLE IF NOT EXISTS auth.flow_state (
+	id uuid PRIMARY KEY,
+	user_id uuid REFERENCES auth.users (id) ON DELETE CASCADE,
+	auth_code text,
+	code_challenge_method auth.code_challenge_method,
+	code_challenge text,
+	provider_type text NOT NULL,
+	provider_access_token text,
+	provider_refresh_token text,
+	created_at timestamptz,
+	updated_at timestamptz,
+	authentication_method text NOT NULL,
+	auth_code_issued_at timestamptz,
+	invite_token text,
+	referrer text,
+	oauth_client_state_id uuid,
+	linking_target_id uuid REFERENCES auth.users (id) ON DELETE CASCADE,
+	email_optional boolean NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS idx_auth_code ON auth.flow_state (auth_code);
+CREATE INDEX IF NOT EXISTS idx_user_id_auth_method ON auth.flow_state (user_id, authentication_method);
+ALTER TABLE auth.flow_state ENABLE ROW LEVEL SECURITY;
+
 -- As Supabase defines them: the claims come from the JWT of the request.
 CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$
 	SELECT coalesce(
