@@ -89,6 +89,10 @@ func scanUser(row pgx.Row) (*user, error) {
 	return u, nil
 }
 
+// emailCond finds the user signing in with an email: SSO users, who may
+// share it, never do.
+const emailCond = "lower(email) = $1 AND NOT is_sso_user"
+
 // findUser loads the live user matching cond (a fixed SQL condition on
 // auth.users with $1 as its one argument) with its identities. It returns
 // nil, nil when there is none.
@@ -298,6 +302,7 @@ type newUser struct {
 	// email's or the phone's.
 	provider, providerID string
 	identityData         map[string]any
+	sso                  bool
 }
 
 func isUniqueViolation(err error) bool {
@@ -347,11 +352,11 @@ func (s *Server) createUser(ctx context.Context, tx pgx.Tx, n newUser, existsErr
 	}
 	var id string
 	err := tx.QueryRow(ctx, `INSERT INTO auth.users (email, phone, encrypted_password, role, raw_app_meta_data, raw_user_meta_data,
-			email_confirmed_at, phone_confirmed_at, confirmation_sent_at, is_anonymous)
+			email_confirmed_at, phone_confirmed_at, confirmation_sent_at, is_anonymous, is_sso_user)
 		VALUES (nullif($1, ''), nullif($2, ''), $3, $4, $5, $6,
-			CASE WHEN $7 THEN now() END, CASE WHEN $8 THEN now() END, CASE WHEN $9 THEN now() END, $10)
+			CASE WHEN $7 THEN now() END, CASE WHEN $8 THEN now() END, CASE WHEN $9 THEN now() END, $10, $11)
 		RETURNING id`,
-		n.email, n.phone, hash, role, appJSON, userMeta, n.emailConfirmed, n.phoneConfirmed, n.confirmationSent, n.anonymous).Scan(&id)
+		n.email, n.phone, hash, role, appJSON, userMeta, n.emailConfirmed, n.phoneConfirmed, n.confirmationSent, n.anonymous, n.sso).Scan(&id)
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" && existsErr != nil {
@@ -397,7 +402,7 @@ func (s *Server) settings(w http.ResponseWriter, r *http.Request) {
 		"mailer_autoconfirm": !s.cfg.RequireEmailConfirmation,
 		"phone_autoconfirm":  true,
 		"sms_provider":       "",
-		"saml_enabled":       false,
+		"saml_enabled":       len(s.cfg.SSODomains) > 0,
 	})
 }
 
@@ -488,7 +493,7 @@ func (s *Server) doSignup(w http.ResponseWriter, r *http.Request) error {
 		emailConfirmed: confirm && email != "", phoneConfirmed: phone != "" && email == "",
 		confirmationSent: !confirm && email != ""}
 	return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
-		cond, arg := "lower(email) = $1", email
+		cond, arg := emailCond, email
 		if email == "" {
 			cond, arg = "phone = $1", phone
 		}
@@ -649,7 +654,7 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request) error {
 		return authErr(http.StatusBadRequest, "validation_failed", "missing email or phone")
 	}
 	return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
-		cond, arg := "lower(email) = $1", email
+		cond, arg := emailCond, email
 		if email == "" {
 			cond, arg = "phone = $1", phone
 		}

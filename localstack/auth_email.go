@@ -207,7 +207,7 @@ func (s *Server) doOTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	redirectTo := s.referrer(r, "")
 	return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
-		u, err := findUser(ctx, tx, "lower(email) = $1", email)
+		u, err := findUser(ctx, tx, emailCond, email)
 		if err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func (s *Server) recover(w http.ResponseWriter, r *http.Request) {
 		}
 		redirectTo := s.referrer(r, "")
 		return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
-			u, err := findUser(ctx, tx, "lower(email) = $1", email)
+			u, err := findUser(ctx, tx, emailCond, email)
 			if err != nil {
 				return err
 			}
@@ -316,7 +316,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 		}
 		redirectTo := s.referrer(r, "")
 		return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
-			u, err := findUser(ctx, tx, "lower(email) = $1", email)
+			u, err := findUser(ctx, tx, emailCond, email)
 			if err != nil {
 				return err
 			}
@@ -377,7 +377,7 @@ func (s *Server) generateLink(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
-			u, err := findUser(ctx, tx, "lower(email) = $1", email)
+			u, err := findUser(ctx, tx, emailCond, email)
 			if err != nil {
 				return err
 			}
@@ -669,7 +669,7 @@ func (s *Server) verifyPost(w http.ResponseWriter, r *http.Request, p verifyPara
 			// The stored token may carry the pkce_ prefix: a code typed
 			// in matches it either way.
 			hash := tokenHash(email, p.Token)
-			found, err := findUser(ctx, tx, "lower(email) = $1", email)
+			found, err := findUser(ctx, tx, emailCond, email)
 			if err != nil {
 				return err
 			}

@@ -315,15 +315,18 @@ func (s *Server) accountFromIdentity(ctx context.Context, tx pgx.Tx, provider, s
 	switch {
 	case err == nil:
 	case errors.Is(err, pgx.ErrNoRows):
+		// SSO users are never linked by email: each provider's are
+		// accounts of their own.
+		sso := strings.HasPrefix(provider, "sso:")
 		var existing *user
-		if verified && email != "" {
-			if existing, err = findUser(ctx, tx, "lower(email) = $1", strings.ToLower(email)); err != nil {
+		if verified && email != "" && !sso {
+			if existing, err = findUser(ctx, tx, emailCond, strings.ToLower(email)); err != nil {
 				return nil, err
 			}
 		}
 		if existing == nil {
 			u, err := s.createUser(ctx, tx, newUser{email: strings.ToLower(email), emailConfirmed: email != "" && (verified || !s.cfg.RequireEmailConfirmation),
-				provider: provider, providerID: subject, identityData: data, userMeta: dataJSON},
+				provider: provider, providerID: subject, identityData: data, userMeta: dataJSON, sso: sso},
 				authErr(http.StatusUnprocessableEntity, "email_exists", "A user with this email address has already been registered"))
 			if err != nil {
 				return nil, err
@@ -511,10 +514,4 @@ func (s *Server) unlinkIdentity(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeAuthError(w, r, err)
 	}
-}
-
-// sso is POST /sso. The stack has no SAML: Supabase Auth answers this
-// while SAML is disabled.
-func (s *Server) sso(w http.ResponseWriter, r *http.Request) {
-	s.writeAuthError(w, r, authErr(http.StatusNotFound, "saml_provider_disabled", "SAML 2.0 is disabled"))
 }

@@ -132,6 +132,11 @@ type Config struct {
 	// start to code exchange (GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION).
 	// Default 5 minutes, Supabase Auth's.
 	FlowStateExpiry time.Duration
+	// SSODomains are email domains each given a test SAML SSO provider
+	// (LOCALSTACK_SSO_DOMAINS, comma-separated) whose identity provider
+	// signs in at once; see [Server.SSOProviderID]. Without any, POST
+	// /sso answers that SAML is disabled, as Supabase Auth does.
+	SSODomains []string
 	// OTPExpiry is how long email links and codes stay valid
 	// (GOTRUE_MAILER_OTP_EXP, seconds). Default one hour, the Supabase
 	// CLI's.
@@ -146,8 +151,8 @@ type Config struct {
 // GOTRUE_PASSWORD_MIN_LENGTH, GOTRUE_SITE_URL, GOTRUE_URI_ALLOW_LIST,
 // GOTRUE_SECURITY_MANUAL_LINKING_ENABLED,
 // GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION, GOTRUE_MAILER_OTP_EXP
-// (seconds) and API_EXTERNAL_URL; and LOCALSTACK_OAUTH_PROVIDERS
-// (comma-separated, see Config.OAuthProviders).
+// (seconds) and API_EXTERNAL_URL; and LOCALSTACK_OAUTH_PROVIDERS and
+// LOCALSTACK_SSO_DOMAINS (comma-separated, see Config).
 func ConfigFromEnv() (Config, error) {
 	var c Config
 	c.DatabaseURL = os.Getenv("DATABASE_URL")
@@ -212,6 +217,11 @@ func ConfigFromEnv() (Config, error) {
 	for _, p := range strings.Split(os.Getenv("LOCALSTACK_OAUTH_PROVIDERS"), ",") {
 		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
 			c.OAuthProviders = append(c.OAuthProviders, p)
+		}
+	}
+	for _, d := range strings.Split(os.Getenv("LOCALSTACK_SSO_DOMAINS"), ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			c.SSODomains = append(c.SSODomains, d)
 		}
 	}
 	if c.ManualLinking, _, err = boolean("GOTRUE_SECURITY_MANUAL_LINKING_ENABLED"); err != nil {
@@ -501,6 +511,9 @@ func (s *Server) routes() {
 	open("GET /localstack/oidc/.well-known/openid-configuration", s.oidcDiscovery)
 	open("GET /localstack/oidc/jwks", s.oidcJWKS)
 	open("GET /localstack/mail", s.serveMail)
+	open("GET /localstack/sso/saml/login", s.idpLogin)
+	open("POST /auth/v1/sso/saml/acs", s.samlACS)
+	open("GET /auth/v1/sso/saml/acs", s.samlACS)
 	a("GET /auth/v1/admin/users", s.adminListUsers)
 	a("POST /auth/v1/admin/users", s.adminCreateUser)
 	a("GET /auth/v1/admin/users/{id}", s.adminGetUser)

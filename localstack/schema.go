@@ -76,7 +76,6 @@ CREATE TABLE IF NOT EXISTS auth.users (
 	deleted_at timestamptz,
 	confirmed_at timestamptz GENERATED ALWAYS AS (LEAST(email_confirmed_at, phone_confirmed_at)) STORED
 );
-CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON auth.users (lower(email)) WHERE email IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS users_phone_key ON auth.users (phone) WHERE phone IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS auth.identities (
@@ -122,6 +121,10 @@ ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS confirmation_token text NOT NULL
 ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS recovery_token text NOT NULL DEFAULT '';
 ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS recovery_sent_at timestamptz;
 ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS invited_at timestamptz;
+-- SSO users may share an email with other users, as in Supabase Auth.
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS is_sso_user boolean NOT NULL DEFAULT false;
+CREATE UNIQUE INDEX IF NOT EXISTS users_email_partial_key ON auth.users (lower(email)) WHERE email IS NOT NULL AND NOT is_sso_user;
+DROP INDEX IF EXISTS auth.users_email_key;
 
 DO $$
 BEGIN

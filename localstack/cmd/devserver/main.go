@@ -69,6 +69,8 @@ Environment (as Supabase Auth names them where it has a name):
                                     how long an OAuth or PKCE flow may take (default 300s)
   LOCALSTACK_OAUTH_PROVIDERS        OAuth/OIDC provider names served by the built-in test
                                     provider, which approves at once (default local,github,google)
+  LOCALSTACK_SSO_DOMAINS            email domains given a test SSO (SAML) provider that signs in
+                                    at once (default none: POST /sso says SAML is disabled)
   API_EXTERNAL_URL                  the API's public URL, for the iss claim (default http://ADDR)
 `
 
