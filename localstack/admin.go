@@ -292,3 +292,80 @@ func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request) {
 		})
 	})
 }
+
+// factor is a row of auth.mfa_factors in Supabase Auth's JSON shape.
+type factor struct {
+	ID               string     `json:"id"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	Status           string     `json:"status"`
+	FriendlyName     string     `json:"friendly_name,omitempty"`
+	FactorType       string     `json:"factor_type"`
+	Phone            *string    `json:"phone"`
+	LastChallengedAt *time.Time `json:"last_challenged_at"`
+}
+
+const factorColumns = `id, created_at, updated_at, status::text, coalesce(friendly_name, ''), factor_type::text, phone, last_challenged_at`
+
+func scanFactor(row pgx.CollectableRow) (factor, error) {
+	var f factor
+	err := row.Scan(&f.ID, &f.CreatedAt, &f.UpdatedAt, &f.Status, &f.FriendlyName, &f.FactorType, &f.Phone, &f.LastChallengedAt)
+	f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
+	return f, err
+}
+
+// adminListFactors is GET /admin/users/{id}/factors.
+func (s *Server) adminListFactors(w http.ResponseWriter, r *http.Request) {
+	s.admin(w, r, func(ctx context.Context) error {
+		u, err := s.adminUser(ctx, s.pool, r)
+		if err != nil {
+			return err
+		}
+		rows, err := s.pool.Query(ctx, `SELECT `+factorColumns+` FROM auth.mfa_factors WHERE user_id = $1 ORDER BY created_at`, u.ID)
+		if err != nil {
+			return err
+		}
+		fs, err := pgx.CollectRows(rows, scanFactor)
+		if err != nil {
+			return err
+		}
+		if fs == nil {
+			fs = []factor{}
+		}
+		writeJSON(w, http.StatusOK, fs)
+		return nil
+	})
+}
+
+// adminDeleteFactor is DELETE /admin/users/{id}/factors/{factor_id}: the
+// factor goes, and the user's sessions fall back to aal1.
+func (s *Server) adminDeleteFactor(w http.ResponseWriter, r *http.Request) {
+	s.admin(w, r, func(ctx context.Context) error {
+		return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
+			u, err := s.adminUser(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			id := r.PathValue("factor_id")
+			if !isUUID(id) {
+				return authErr(http.StatusNotFound, "validation_failed", "factor_id must be an UUID")
+			}
+			rows, err := tx.Query(ctx, `DELETE FROM auth.mfa_factors WHERE id = $1 AND user_id = $2 RETURNING `+factorColumns, id, u.ID)
+			if err != nil {
+				return err
+			}
+			fs, err := pgx.CollectRows(rows, scanFactor)
+			if err != nil {
+				return err
+			}
+			if len(fs) == 0 {
+				return authErr(http.StatusNotFound, "mfa_factor_not_found", "Factor not found")
+			}
+			if _, err := tx.Exec(ctx, `UPDATE auth.sessions SET aal = 'aal1', updated_at = now() WHERE user_id = $1`, u.ID); err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, fs[0])
+			return nil
+		})
+	})
+}

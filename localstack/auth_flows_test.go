@@ -610,3 +610,41 @@ func TestSSOFlow(t *testing.T) {
 		"Content-Type", "application/x-www-form-urlencoded"), 404,
 		`{"code":"saml_relay_state_not_found","message":"SAML RelayState does not exist, try logging in again?"}`)
 }
+
+// The stack enrolls no MFA factors, but the admin routes list and delete
+// the ones auth.mfa_factors holds, as Supabase Auth does.
+func TestAdminFactors(t *testing.T) {
+	c := newClient(t)
+	svc := c.st.ServiceRoleKey
+	s := c.signUp("mfa@example.com", "password1")
+	r := c.do("GET", "/auth/v1/admin/users/"+s.User.ID+"/factors", svc, nil)
+	if r.status != 200 || string(r.body) != "[]" {
+		t.Fatalf("no factors: %d %s", r.status, r.body)
+	}
+	ctx := context.Background()
+	const id = "8c1b9d1e-6f1a-4b53-9d2c-2b0f7d4e5a61"
+	if _, err := c.st.Server.Pool().Exec(ctx, `INSERT INTO auth.mfa_factors (id, user_id, friendly_name, factor_type, status, created_at, updated_at)
+		VALUES ($1, $2, 'phone app', 'totp', 'verified', now(), now())`, id, s.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.st.Server.Pool().Exec(ctx, `UPDATE auth.sessions SET aal = 'aal2' WHERE user_id = $1`, s.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	r = c.do("GET", "/auth/v1/admin/users/"+s.User.ID+"/factors", svc, nil)
+	var fs []map[string]any
+	json.Unmarshal(r.body, &fs)
+	if r.status != 200 || len(fs) != 1 || fs[0]["id"] != id || fs[0]["factor_type"] != "totp" || fs[0]["status"] != "verified" || fs[0]["friendly_name"] != "phone app" {
+		t.Fatalf("factors: %d %s", r.status, r.body)
+	}
+	wantError(t, c.do("GET", "/auth/v1/admin/users/"+s.User.ID+"/factors", s.AccessToken, nil), 403, `{"code":"not_admin","message":"User not allowed"}`)
+	if r := c.do("DELETE", "/auth/v1/admin/users/"+s.User.ID+"/factors/"+id, svc, nil); r.status != 200 || r.json(t)["id"] != id {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	var aal string
+	if err := c.st.Server.Pool().QueryRow(ctx, `SELECT aal FROM auth.sessions WHERE user_id = $1`, s.User.ID).Scan(&aal); err != nil || aal != "aal1" {
+		t.Errorf("session aal after deleting the factor: %q %v", aal, err)
+	}
+	wantError(t, c.do("DELETE", "/auth/v1/admin/users/"+s.User.ID+"/factors/"+id, svc, nil), 404, `{"code":"mfa_factor_not_found","message":"Factor not found"}`)
+	wantError(t, c.do("DELETE", "/auth/v1/admin/users/"+s.User.ID+"/factors/nope", svc, nil), 404, `{"code":"validation_failed","message":"factor_id must be an UUID"}`)
+	wantError(t, c.do("GET", "/auth/v1/admin/users/00000000-0000-4000-8000-000000000000/factors", svc, nil), 404, `{"code":"user_not_found","message":"User not found"}`)
+}

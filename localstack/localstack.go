@@ -519,6 +519,8 @@ func (s *Server) routes() {
 	a("GET /auth/v1/admin/users/{id}", s.adminGetUser)
 	a("PUT /auth/v1/admin/users/{id}", s.adminUpdateUser)
 	a("DELETE /auth/v1/admin/users/{id}", s.adminDeleteUser)
+	a("GET /auth/v1/admin/users/{id}/factors", s.adminListFactors)
+	a("DELETE /auth/v1/admin/users/{id}/factors/{factor_id}", s.adminDeleteFactor)
 	a("/auth/v1/", s.authNotFound)
 	a("/rest/v1/rpc/{fn}", s.rpc)
 	a("/rest/v1/{table}", s.table)

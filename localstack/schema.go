@@ -156,6 +156,32 @@ CREATE INDEX IF NOT EXISTS idx_auth_code ON auth.flow_state (auth_code);
 CREATE INDEX IF NOT EXISTS idx_user_id_auth_method ON auth.flow_state (user_id, authentication_method);
 ALTER TABLE auth.flow_state ENABLE ROW LEVEL SECURITY;
 
+-- MFA factors as Supabase Auth stores them. The stack enrolls none (there
+-- are no /factors routes); the admin routes list and delete what is here.
+DO $$
+BEGIN
+	IF to_regtype('auth.factor_type') IS NULL THEN
+		CREATE TYPE auth.factor_type AS ENUM ('totp', 'webauthn', 'phone');
+	END IF;
+	IF to_regtype('auth.factor_status') IS NULL THEN
+		CREATE TYPE auth.factor_status AS ENUM ('unverified', 'verified');
+	END IF;
+END
+$$;
+CREATE TABLE IF NOT EXISTS auth.mfa_factors (
+	id uuid PRIMARY KEY,
+	user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+	friendly_name text,
+	factor_type auth.factor_type NOT NULL,
+	status auth.factor_status NOT NULL,
+	created_at timestamptz NOT NULL,
+	updated_at timestamptz NOT NULL,
+	secret text,
+	phone text,
+	last_challenged_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS factor_id_created_at_idx ON auth.mfa_factors (user_id, created_at);
+
 -- As Supabase defines them: the claims come from the JWT of the request.
 CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$
 	SELECT coalesce(
