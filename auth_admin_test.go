@@ -153,7 +153,7 @@ func TestAdminUsersIterator(t *testing.T) {
 	require.NoError(t, err)
 
 	var emails []string
-	for u, err := range c.Auth.Admin().Users(context.Background(), per) {
+	for u, err := range c.Auth.Admin().AllUsers(context.Background(), per) {
 		require.NoError(t, err)
 		emails = append(emails, u.Email)
 	}
@@ -165,7 +165,7 @@ func TestAdminUsersIterator(t *testing.T) {
 	mu.Unlock()
 
 	// Stopping early fetches no more pages.
-	for range c.Auth.Admin().Users(context.Background(), per) {
+	for range c.Auth.Admin().AllUsers(context.Background(), per) {
 		break
 	}
 	mu.Lock()
@@ -178,9 +178,9 @@ func TestAdminUsersIteratorError(t *testing.T) {
 	f.on("GET", "/auth/v1/admin/users", 403, []byte(`{"code":"not_admin","message":"User not allowed"}`))
 	c := f.client(t, axAnonKey)
 	n := 0
-	for u, err := range c.Auth.Admin().Users(context.Background(), 0) {
+	for u, err := range c.Auth.Admin().AllUsers(context.Background(), 0) {
 		n++
-		assert.Nil(t, u)
+		assert.Zero(t, u)
 		assert.ErrorIs(t, err, ErrPermissionDenied)
 	}
 	assert.Equal(t, 1, n)
@@ -455,4 +455,41 @@ func TestAdminAlwaysSendsTheKey(t *testing.T) {
 	_, err = u.Auth.Admin().GetUserByID(context.Background(), axBobID)
 	require.NoError(t, err)
 	assert.Equal(t, "Bearer "+axServiceKey, f.last(t, 0).Header.Get("Authorization"))
+}
+
+// Without a Link header the iterator goes on while X-Total-Count says
+// users remain, and stops at an empty page whatever the headers say.
+func TestAdminAllUsersWithoutLink(t *testing.T) {
+	const total = 3
+	var mu sync.Mutex
+	var pages []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		mu.Lock()
+		pages = append(pages, r.URL.Query().Get("page"))
+		mu.Unlock()
+		var users []string
+		if page <= 2 {
+			for i := (page - 1) * 2; i < min(page*2, total); i++ {
+				users = append(users, fmt.Sprintf(`{"id":"00000000-0000-4000-8000-%012d","email":"u%d@example.com"}`, i, i))
+			}
+		}
+		w.Header().Set("X-Total-Count", "99") // wrong on purpose: the empty page ends it
+		if page == 1 {
+			w.Header().Set("X-Total-Count", strconv.Itoa(total))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"aud":"authenticated","users":[`+strings.Join(users, ",")+`]}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.URL, axServiceKey)
+	require.NoError(t, err)
+	var got []User
+	for u, err := range c.Auth.Admin().AllUsers(context.Background(), 2) {
+		require.NoError(t, err)
+		got = append(got, u)
+	}
+	require.Len(t, got, total)
+	assert.Equal(t, "u2@example.com", got[2].Email)
+	assert.Equal(t, []string{"1", "2", "3"}, pages, "page 3 is empty: the end")
 }

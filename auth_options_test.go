@@ -20,6 +20,8 @@ type optionCall struct {
 	call            func(c *Client, opts ...AuthOption) error
 	urlOnly         bool // builds a URL, sends nothing
 	signedIn, admin bool
+	get             bool // a GET: no body, redirect_to among other query parameters
+	redirInBody     bool // redirect_to goes in the body, not the query
 }
 
 func optionCalls() []optionCall {
@@ -61,10 +63,26 @@ func optionCalls() []optionCall {
 			return err
 		}},
 		{name: "SignInWithOAuthURL", redir: true, urlOnly: true, call: func(c *Client, o ...AuthOption) error {
-			u, err := c.Auth.SignInWithOAuthURL("github", OAuthParams{}, o...)
+			u, err := c.Auth.SignInWithOAuthURL(ctx, "github", OAuthParams{}, o...)
 			if err == nil && !strings.Contains(u, "redirect_to=https%3A%2F%2Fapp.example.com%2Fcb") {
 				return &Error{Message: "no redirect_to in " + u}
 			}
+			return err
+		}},
+		{name: "SignInWithIDToken", captcha: true, path: "/auth/v1/token", call: func(c *Client, o ...AuthOption) error {
+			_, err := c.Auth.SignInWithIDToken(ctx, IDTokenCredentials{Provider: "google", Token: "id-token"}, o...)
+			return err
+		}},
+		{name: "LinkIdentityWithIDToken", captcha: true, path: "/auth/v1/token", signedIn: true, call: func(c *Client, o ...AuthOption) error {
+			_, err := c.Auth.LinkIdentityWithIDToken(ctx, IDTokenCredentials{Provider: "google", Token: "id-token"}, o...)
+			return err
+		}},
+		{name: "SignInWithSSO", captcha: true, redir: true, redirInBody: true, path: "/auth/v1/sso", call: func(c *Client, o ...AuthOption) error {
+			_, err := c.Auth.SignInWithSSO(ctx, SSOParams{Domain: "example.com"}, o...)
+			return err
+		}},
+		{name: "LinkIdentityURL", redir: true, get: true, signedIn: true, path: "/auth/v1/user/identities/authorize", call: func(c *Client, o ...AuthOption) error {
+			_, err := c.Auth.LinkIdentityURL(ctx, "github", OAuthParams{}, o...)
 			return err
 		}},
 		{name: "Admin GenerateLink", redir: true, path: "/auth/v1/admin/generate_link", admin: true, call: func(c *Client, o ...AuthOption) error {
@@ -93,6 +111,8 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 			f.on("POST", "/auth/v1/admin/generate_link", 200, axTestdata(t, "generate_link_signup.json"))
 			f.on("POST", "/auth/v1/invite", 200, axTestdata(t, "invite_user.json"))
 			f.on("PUT", "/auth/v1/user", 200, axTestdata(t, "user_with_factors.json"))
+			f.on("POST", "/auth/v1/sso", 200, []byte(`{"url":"https://idp.example.com/sso"}`))
+			f.on("GET", "/auth/v1/user/identities/authorize", 200, []byte(`{"url":"https://github.com/login"}`))
 			for _, p := range []string{"/auth/v1/otp", "/auth/v1/recover", "/auth/v1/resend"} {
 				f.on("POST", p, 200, []byte(`{}`))
 			}
@@ -109,11 +129,19 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 				opts = append(opts, WithRedirectTo(redirect))
 			}
 			require.NoError(t, oc.call(c, opts...))
-			if !oc.urlOnly {
+			switch {
+			case oc.urlOnly:
+			case oc.get:
+				r := f.last(t, 0)
+				assert.Equal(t, oc.path, r.Path)
+				assert.Empty(t, r.Body)
+				assert.Equal(t, redirect, r.Query.Get("redirect_to"))
+			default:
 				r := f.last(t, 0)
 				assert.Equal(t, oc.path, r.Path)
 				var body struct {
-					Security *struct {
+					RedirectTo *string `json:"redirect_to"`
+					Security   *struct {
 						CaptchaToken *string `json:"captcha_token"`
 					} `json:"gotrue_meta_security"`
 				}
@@ -124,8 +152,15 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 				} else {
 					assert.Nil(t, body.Security, "no gotrue_meta_security where supabase-js sends none")
 				}
-				if oc.redir {
+				switch {
+				case oc.redirInBody:
+					require.NotNil(t, body.RedirectTo)
+					assert.Equal(t, redirect, *body.RedirectTo)
+					assert.Empty(t, r.Query.Get("redirect_to"))
+				case oc.redir:
 					assert.Equal(t, url.Values{"redirect_to": {redirect}}, r.Query)
+				default:
+					assert.Nil(t, body.RedirectTo)
 				}
 			}
 

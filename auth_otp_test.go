@@ -332,7 +332,7 @@ func TestOTPValidationSendsNothing(t *testing.T) {
 	assert.Error(t, err)
 	_, err = c.Auth.Resend(ctx, ResendParams{Type: OTPTypeSMS})
 	assert.Error(t, err)
-	_, err = c.Auth.SignInWithOAuthURL(" ", OAuthParams{})
+	_, err = c.Auth.SignInWithOAuthURL(context.Background(), " ", OAuthParams{})
 	assert.Error(t, err)
 	assert.Empty(t, f.requests())
 }
@@ -541,7 +541,7 @@ func TestSignInWithOAuthURL(t *testing.T) {
 	// QueryParams in key order instead of insertion order), no request.
 	f := newAxServer(t)
 	c := f.client(t, axAnonKey)
-	got, err := c.Auth.SignInWithOAuthURL("github", OAuthParams{
+	got, err := c.Auth.SignInWithOAuthURL(context.Background(), "github", OAuthParams{
 		Scopes:      "repo read:user",
 		QueryParams: map[string]string{"prompt": "consent", "access_type": "offline"},
 	}, WithRedirectTo("https://app.example.com/cb?x=1"))
@@ -554,7 +554,7 @@ func TestSignInWithOAuthURL(t *testing.T) {
 		"prompt": {"consent"}, "access_type": {"offline"},
 	}, u.Query())
 
-	got, err = c.Auth.SignInWithOAuthURL("google", OAuthParams{})
+	got, err = c.Auth.SignInWithOAuthURL(context.Background(), "google", OAuthParams{})
 	require.NoError(t, err)
 	assert.Equal(t, f.srv.URL+"/base/auth/v1/authorize?provider=google", got)
 	assert.Empty(t, f.requests())
@@ -573,7 +573,7 @@ func TestAuthDisabledOTP(t *testing.T) {
 	assert.ErrorIs(t, c.Auth.Reauthenticate(ctx), ErrAuthDisabled)
 	_, err = c.Auth.Resend(ctx, ResendParams{Type: OTPTypeSMS, Phone: "1"})
 	assert.ErrorIs(t, err, ErrAuthDisabled)
-	_, err = c.Auth.SignInWithOAuthURL("github", OAuthParams{})
+	_, err = c.Auth.SignInWithOAuthURL(context.Background(), "github", OAuthParams{})
 	assert.ErrorIs(t, err, ErrAuthDisabled)
 	_, err = c.Auth.MFA().Enroll(ctx, MFAEnrollParams{FactorType: FactorTypeTOTP})
 	assert.ErrorIs(t, err, ErrAuthDisabled)
