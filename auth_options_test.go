@@ -104,7 +104,7 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 	const redirect = "https://app.example.com/cb"
 	for _, oc := range optionCalls() {
 		t.Run(oc.name, func(t *testing.T) {
-			f := newAxServer(t)
+			f, _ := newFakeAPI(t, nil)
 			f.on("POST", "/auth/v1/token", 200, axTestdata(t, "session_password.json"))
 			f.on("POST", "/auth/v1/signup", 200, axTestdata(t, "anonymous_session.json"))
 			f.on("POST", "/auth/v1/verify", 200, axTestdata(t, "verify_otp_email.json"))
@@ -132,12 +132,12 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 			switch {
 			case oc.urlOnly:
 			case oc.get:
-				r := f.last(t, 0)
+				r := f.last()
 				assert.Equal(t, oc.path, r.Path)
 				assert.Empty(t, r.Body)
 				assert.Equal(t, redirect, r.Query.Get("redirect_to"))
 			default:
-				r := f.last(t, 0)
+				r := f.last()
 				assert.Equal(t, oc.path, r.Path)
 				var body struct {
 					RedirectTo *string `json:"redirect_to"`
@@ -176,7 +176,7 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 			if !oc.urlOnly {
 				require.NoError(t, oc.call(c, WithCaptchaToken(""), WithRedirectTo(""), nil))
 				assert.Len(t, f.requests(), n+1)
-				assert.Empty(t, f.last(t, 0).Query.Get("redirect_to"))
+				assert.Empty(t, f.last().Query.Get("redirect_to"))
 			}
 		})
 	}
@@ -185,7 +185,7 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 // Email links lead somewhere; an SMS code does not: WithRedirectTo with a
 // phone is an invalid argument rather than an option silently dropped.
 func TestRedirectIsForEmailOnly(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axAnonKey)
 	ctx := context.Background()
 	rt := WithRedirectTo("https://app.example.com/cb")
@@ -202,7 +202,7 @@ func TestRedirectIsForEmailOnly(t *testing.T) {
 // when nobody is signed in by the time it is sent; an explicit JWT that is
 // empty is refused instead of replaced by the key.
 func TestUserCallsNeverSendTheKey(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axServiceKey)
 	ctx := context.Background()
 	_, err := c.Auth.authCall(ctx, http.MethodGet, "/user", nil, nil, sessionBearer)
@@ -217,5 +217,5 @@ func TestUserCallsNeverSendTheKey(t *testing.T) {
 	f.on("GET", "/auth/v1/reauthenticate", 200, []byte(`{}`))
 	s := axSignInAda(t, f, c, "session_password.json")
 	require.NoError(t, c.Auth.Reauthenticate(ctx))
-	axAssertRequest(t, f.last(t, 0), axWant{method: "GET", path: "/auth/v1/reauthenticate", key: axServiceKey, bearer: s.AccessToken})
+	axAssertRequest(t, f.last(), axWant{method: "GET", path: "/auth/v1/reauthenticate", key: axServiceKey, bearer: s.AccessToken})
 }

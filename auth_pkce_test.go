@@ -47,7 +47,7 @@ func storedVerifier(t *testing.T, c *Client) string {
 
 // bodyField reads a string field of a JSON request body; ok is false when
 // it is absent, and v is "" (ok true) when it is null.
-func bodyField(t *testing.T, r axRequest, name string) (v string, ok bool) {
+func bodyField(t *testing.T, r fakeRequest, name string) (v string, ok bool) {
 	t.Helper()
 	var m map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(r.Body, &m), "body %s", r.Body)
@@ -71,11 +71,11 @@ type pkceStart struct {
 	call     func(ctx context.Context, c *Client) error
 	// challenge reads the challenge and method the call sent (or, for a
 	// URL it returned, carried).
-	challenge func(t *testing.T, f *axServer, url string) (challenge, method string)
+	challenge func(t *testing.T, f *fakeAPI, url string) (challenge, method string)
 }
 
-func fromBody(t *testing.T, f *axServer, _ string) (string, string) {
-	r := f.last(t, 0)
+func fromBody(t *testing.T, f *fakeAPI, _ string) (string, string) {
+	r := f.last()
 	ch, ok := bodyField(t, r, "code_challenge")
 	require.True(t, ok, "code_challenge in %s", r.Body)
 	m, ok := bodyField(t, r, "code_challenge_method")
@@ -117,7 +117,7 @@ func pkceStarts() []pkceStart {
 			var err error
 			oauthURL, err = c.Auth.SignInWithOAuthURL(ctx, "github", OAuthParams{})
 			return err
-		}, challenge: func(t *testing.T, _ *axServer, _ string) (string, string) {
+		}, challenge: func(t *testing.T, _ *fakeAPI, _ string) (string, string) {
 			u, err := url.Parse(oauthURL)
 			require.NoError(t, err)
 			return fromQuery(u.Query())
@@ -125,16 +125,16 @@ func pkceStarts() []pkceStart {
 		{name: "LinkIdentityURL", signedIn: true, call: func(ctx context.Context, c *Client) error {
 			_, err := c.Auth.LinkIdentityURL(ctx, "google", OAuthParams{})
 			return err
-		}, challenge: func(t *testing.T, f *axServer, _ string) (string, string) {
-			r := f.last(t, 0)
+		}, challenge: func(t *testing.T, f *fakeAPI, _ string) (string, string) {
+			r := f.last()
 			assert.Equal(t, "true", r.Query.Get("skip_http_redirect"))
 			return fromQuery(r.Query)
 		}},
 	}
 }
 
-func pkceServer(t *testing.T) *axServer {
-	f := newAxServer(t)
+func pkceServer(t *testing.T) *fakeAPI {
+	f, _ := newFakeAPI(t, nil)
 	for _, p := range []string{"/auth/v1/otp", "/auth/v1/recover", "/auth/v1/resend"} {
 		f.on("POST", p, 200, []byte(`{}`))
 	}
@@ -176,7 +176,7 @@ func TestPKCEFlowOnEveryStartingCall(t *testing.T) {
 			n := len(f.requests())
 			res, err := c.Auth.ExchangeCodeForSession(ctx, pkceCode)
 			require.NoError(t, err)
-			axAssertRequest(t, f.last(t, 0), axWant{method: "POST", path: "/auth/v1/token", query: url.Values{"grant_type": {"pkce"}},
+			axAssertRequest(t, f.last(), axWant{method: "POST", path: "/auth/v1/token", query: url.Values{"grant_type": {"pkce"}},
 				key: axAnonKey, bearer: axAnonKey, body: `{"auth_code":"` + pkceCode + `","code_verifier":"` + verifier + `"}`})
 			require.NotNil(t, res.Session)
 			assert.Equal(t, res.Session.User, res.User)
@@ -220,7 +220,7 @@ func TestImplicitFlowKeepsNoVerifier(t *testing.T) {
 				assert.Empty(t, ch+m, "no challenge parameters")
 			} else {
 				for _, k := range []string{"code_challenge", "code_challenge_method"} {
-					v, ok := bodyField(t, f.last(t, 0), k)
+					v, ok := bodyField(t, f.last(), k)
 					assert.True(t, ok, "%s sent as null", k)
 					assert.Empty(t, v)
 				}
@@ -241,7 +241,7 @@ func TestPKCEFlowOnlyWhereALinkFollows(t *testing.T) {
 	ctx := context.Background()
 	_, err := c.Auth.SignInWithOTP(ctx, SignInWithOTPParams{Phone: "64211234567"})
 	require.NoError(t, err)
-	assert.NotContains(t, string(f.last(t, 0).Body), "code_challenge")
+	assert.NotContains(t, string(f.last().Body), "code_challenge")
 	_, err = c.Auth.UpdateUser(ctx, UserAttributes{Email: "b@example.com"})
 	assert.ErrorIs(t, err, ErrSessionMissing)
 	_, err = c.Auth.LinkIdentityURL(ctx, "github", OAuthParams{})
@@ -251,7 +251,7 @@ func TestPKCEFlowOnlyWhereALinkFollows(t *testing.T) {
 	axSignInAda(t, f, c, "session_password.json")
 	_, err = c.Auth.UpdateUser(ctx, UserAttributes{Password: "a-new-password"})
 	require.NoError(t, err)
-	v, ok := bodyField(t, f.last(t, 0), "code_challenge")
+	v, ok := bodyField(t, f.last(), "code_challenge")
 	assert.True(t, ok)
 	assert.Empty(t, v, "null, as supabase-js sends it")
 	assert.Empty(t, storedVerifier(t, c))
@@ -271,7 +271,7 @@ func TestPKCELatestFlowWins(t *testing.T) {
 	assert.NotEqual(t, u1, u2, "a verifier per flow")
 	_, err = c.Auth.ExchangeCodeForSession(ctx, pkceCode)
 	require.NoError(t, err)
-	got, _ := bodyField(t, f.last(t, 0), "code_verifier")
+	got, _ := bodyField(t, f.last(), "code_verifier")
 	q, _ := url.Parse(u2)
 	assert.Equal(t, q.Query().Get("code_challenge"), s256(got))
 }
@@ -316,7 +316,7 @@ func TestPKCEVerifierKeptUntilDefinitiveAnswer(t *testing.T) {
 	assert.Equal(t, kept, storedVerifier(t, dead))
 
 	// Starting calls: refused, the flow's verifier goes; a 5xx keeps it.
-	g := newAxServer(t)
+	g, _ := newFakeAPI(t, nil)
 	g.on("POST", "/auth/v1/otp", 429, []byte(`{"code":"over_email_send_rate_limit","message":"slow down"}`)).once = true
 	g.on("POST", "/auth/v1/otp", 422, []byte(`{"code":"validation_failed","message":"bad email"}`)).once = true
 	g.on("POST", "/auth/v1/otp", 502, []byte(`{"message":"bad gateway"}`)).once = true
@@ -377,7 +377,7 @@ func TestPKCEFileStoreSurvivesRestart(t *testing.T) {
 	second := f.client(t, axAnonKey, WithFlowType(FlowPKCE), WithSessionStore(fs2))
 	res, err := second.Auth.ExchangeCodeForSession(ctx, pkceCode)
 	require.NoError(t, err)
-	got, _ := bodyField(t, f.last(t, 0), "code_verifier")
+	got, _ := bodyField(t, f.last(), "code_verifier")
 	assert.Equal(t, string(data), got)
 	_, err = os.Stat(path + ".code-verifier")
 	assert.ErrorIs(t, err, os.ErrNotExist, "used: removed")
@@ -416,7 +416,7 @@ func TestPKCEStoreWithoutVerifierFallsBackToMemory(t *testing.T) {
 func TestPKCEConcurrentExchangesSendOnce(t *testing.T) {
 	var calls atomic.Int32
 	release := make(chan struct{})
-	_, base := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, base := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		<-release
 		writeJSON(w, 200, coreSessionJSON(t, "u1", 4102444800, "r1"))

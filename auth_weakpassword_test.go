@@ -28,7 +28,7 @@ func withWeakPassword(t *testing.T, file, weak string) []byte {
 func TestSignInWeakPasswordWarning(t *testing.T) {
 	// xa_sign_in_weak_password_warning, xa_sign_in_phone_weak_password
 	const weak = `{"message":"Password is known to be weak and easy to guess, please choose a different one.","reasons":["length","pwned"]}`
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/token", 200, withWeakPassword(t, "session_password.json", weak)).once = true
 	f.on("POST", "/auth/v1/token", 200, withWeakPassword(t, "session_password.json", `{"message":"m","reasons":[]}`)).once = true
 	f.on("POST", "/auth/v1/token", 200, axTestdata(t, "mfa_verify_session.json"))
@@ -55,7 +55,7 @@ func TestSignInWeakPasswordWarning(t *testing.T) {
 // A sign-up or code exchange answered with a session and weak_password
 // reports it on the AuthResponse too.
 func TestAuthResponseWeakPassword(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/signup", 200, withWeakPassword(t, "session_password.json", `{"message":"weak","reasons":["characters"]}`))
 	c := f.client(t, axAnonKey)
 	res, err := c.Auth.SignUp(context.Background(), SignUpParams{Email: "ada@example.com", Password: "abcdefgh"})
@@ -112,7 +112,7 @@ func TestDecodeAuthErrorWeakPassword(t *testing.T) {
 // On the wire: a legacy answer (no API version header) to a sign-up.
 func TestSignUpWeakPasswordLegacyAnswer(t *testing.T) {
 	// xa_err_weak_password_legacy
-	_, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(422)
 		_, _ = io.WriteString(w, `{"code":422,"msg":"Password should be at least 10 characters","weak_password":{"reasons":["length"]}}`)
