@@ -17,7 +17,8 @@ import (
 type AuthClient struct {
 	co       *core
 	sessions *sessionManager
-	// disabled: the client uses WithAccessTokenFunc; Auth cannot hold a session.
+	// disabled: the client uses [WithAccessTokenFunc]; Auth cannot hold a
+	// session.
 	disabled bool
 	// userOnly: a derived per-user client, which must never send the
 	// project key in place of its user's token (that key may be a
@@ -27,11 +28,11 @@ type AuthClient struct {
 	pkce *pkceState
 }
 
-// ErrAuthDisabled is returned by AuthClient methods on a client built with
-// WithAccessTokenFunc, whose tokens come from a third-party provider.
+// ErrAuthDisabled is returned by [AuthClient] methods on a client built with
+// [WithAccessTokenFunc], whose tokens come from a third-party provider.
 var ErrAuthDisabled = errors.New("supabase: Auth is not available on a client using WithAccessTokenFunc")
 
-// check reports a nil or zero AuthClient, one not made by NewClient.
+// check reports a nil or zero [AuthClient], one not made by [NewClient].
 func (a *AuthClient) check() error {
 	if a == nil || a.co == nil || a.sessions == nil || a.pkce == nil {
 		return errNoClient
@@ -39,8 +40,8 @@ func (a *AuthClient) check() error {
 	return nil
 }
 
-// unavailable reports why this AuthClient cannot hold a session: a client
-// not made by NewClient, or one using WithAccessTokenFunc.
+// unavailable reports why this [AuthClient] cannot hold a session: a client
+// not made by [NewClient], or one using [WithAccessTokenFunc].
 func (a *AuthClient) unavailable() error {
 	if err := a.check(); err != nil {
 		return err
@@ -75,7 +76,7 @@ func (a *AuthClient) who() string {
 }
 
 // String describes a without secrets: the Auth URL and who its requests
-// run as. Like Client.String it never races with a refresh.
+// run as. Like [Client.String] it never races with a refresh.
 func (a *AuthClient) String() string {
 	if a == nil {
 		return "<nil>"
@@ -86,13 +87,13 @@ func (a *AuthClient) String() string {
 	return "supabase.AuthClient{url: " + a.co.authURL + ", user: " + a.who() + "}"
 }
 
-// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
-// is a value so that a dereferenced AuthClient prints the same: fmt would
-// otherwise walk its fields and, with a verb such as %s, print what its
-// unexported pointers point to. fmt prints a nil *AuthClient as <nil>.
+// Format makes every fmt verb (%v, %+v, %#v, %s) print [AuthClient.String].
+// Its receiver is a value so that a dereferenced AuthClient prints the same:
+// fmt would otherwise walk its fields and, with a verb such as %s, print what
+// its unexported pointers point to. fmt prints a nil *AuthClient as <nil>.
 func (a AuthClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&a).String()) }
 
-// LogValue makes slog log what String shows.
+// LogValue makes slog log what [AuthClient.String] shows.
 func (a *AuthClient) LogValue() slog.Value {
 	if a.check() != nil {
 		return slog.StringValue(a.String())
@@ -119,9 +120,9 @@ func (a *AuthClient) tokenRejected(ctx context.Context, token string) bool {
 	return !a.disabled && a.sessions != nil && a.sessions.tokenRejected(ctx, token)
 }
 
-// AuthOption is an option shared by several Auth calls: WithCaptchaToken
-// and WithRedirectTo. Each call says which ones it takes; passing one it
-// does not take is an error matching ErrInvalidArgument, never an option
+// AuthOption is an option shared by several Auth calls: [WithCaptchaToken]
+// and [WithRedirectTo]. Each call says which ones it takes; passing one it
+// does not take is an error matching [ErrInvalidArgument], never an option
 // silently dropped. An option with an empty value is no option.
 type AuthOption func(*authOptions)
 
@@ -296,12 +297,12 @@ type bearerKind uint8
 
 const (
 	// bearerKey: the project key (or a global Authorization header set
-	// with WithHeaders).
+	// with [WithHeaders]).
 	bearerKey bearerKind = iota
 	// bearerSession: the current session's access token, read when the
 	// request is sent, so a 401 bad_jwt triggers the shared refresh and one
 	// replay, as REST requests do. Never the key: with nobody signed in the
-	// request fails with ErrSessionMissing.
+	// request fails with [ErrSessionMissing].
 	bearerSession
 	// bearerJWT: a token the caller gave, sent as it is.
 	bearerJWT
@@ -372,7 +373,7 @@ func (a *AuthClient) authCall(ctx context.Context, method, path string, query ur
 
 // userCall sends an Auth request as the signed-in user (bearerSession): the
 // session is refreshed first when it is about to expire, and with nobody
-// signed in it fails with ErrSessionMissing before any request.
+// signed in it fails with [ErrSessionMissing] before any request.
 func (a *AuthClient) userCall(ctx context.Context, method, path string, query url.Values, body any) (*apiResponse, error) {
 	if _, err := a.userSession(ctx); err != nil {
 		return nil, err
@@ -381,7 +382,7 @@ func (a *AuthClient) userCall(ctx context.Context, method, path string, query ur
 }
 
 // userSession returns the signed-in user's valid session, or
-// ErrSessionMissing without any request.
+// [ErrSessionMissing] without any request.
 func (a *AuthClient) userSession(ctx context.Context) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -400,7 +401,7 @@ func (a *AuthClient) userSession(ctx context.Context) (*Session, error) {
 // exchange return: the user, and a session when the user is signed in (nil
 // when a confirmation is pending).
 //
-// Like Session it is a wire type: encoding/json writes it in full, tokens
+// Like [Session] it is a wire type: encoding/json writes it in full, tokens
 // included, for a backend that hands it to its frontend. fmt and slog print
 // its Session the way Session prints itself, tokens redacted.
 type AuthResponse struct {
@@ -409,15 +410,16 @@ type AuthResponse struct {
 	// MessageID is the SMS provider's message id, when one was sent.
 	MessageID string
 	// WeakPassword is set when Auth signed the user in but found the
-	// password weak (Session.WeakPassword): supabase-js data.weakPassword.
+	// password weak ([Session.WeakPassword]): supabase-js data.weakPassword.
 	WeakPassword *WeakPassword
-	// RedirectType is "recovery" when ExchangeCodeForSession completed a
-	// flow started by ResetPasswordForEmail (the application should ask for
-	// a new password), else empty: supabase-js data.redirectType.
+	// RedirectType is "recovery" when [AuthClient.ExchangeCodeForSession]
+	// completed a flow started by [AuthClient.ResetPasswordForEmail] (the
+	// application should ask for a new password), else empty: supabase-js
+	// data.redirectType.
 	RedirectType string
 }
 
-// Format prints the response with fmt's verb, its Session (and User) the
+// Format prints the response with fmt's verb, its [Session] (and [User]) the
 // way they print themselves.
 func (r AuthResponse) Format(f fmt.State, verb rune) {
 	type authResponse AuthResponse // without methods
@@ -425,8 +427,8 @@ func (r AuthResponse) Format(f fmt.State, verb rune) {
 }
 
 // LogValue makes slog log the response field by field, the Session through
-// its own LogValue (slog's JSON handler would otherwise encode it with
-// encoding/json, tokens included).
+// its own [Session.LogValue] (slog's JSON handler would otherwise encode it
+// with encoding/json, tokens included).
 func (r AuthResponse) LogValue() slog.Value {
 	return slog.GroupValue(logPtr("User", r.User), logPtr("Session", r.Session), slog.String("MessageID", r.MessageID),
 		logPtr("WeakPassword", r.WeakPassword), slog.String("RedirectType", r.RedirectType))
@@ -490,11 +492,12 @@ func (p SignUpParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p
 func (p SignUpParams) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
 
 // SignUp creates a user. When the project auto-confirms, the user is signed
-// in and Session is set (with WeakPassword when Auth flags the password);
-// otherwise Session is nil until they confirm. It takes WithCaptchaToken
-// and, for an email, WithRedirectTo (where the confirmation link leads).
-// With FlowPKCE an email sign-up starts a PKCE flow: the confirmation link
-// brings a code for ExchangeCodeForSession. supabase-js: signUp.
+// in and [AuthResponse.Session] is set (with [AuthResponse.WeakPassword] when
+// Auth flags the password); otherwise Session is nil until they confirm. It
+// takes [WithCaptchaToken] and, for an email, [WithRedirectTo] (where the
+// confirmation link leads). With [FlowPKCE] an email sign-up starts a PKCE
+// flow: the confirmation link brings a code for
+// [AuthClient.ExchangeCodeForSession]. supabase-js: signUp.
 func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -538,10 +541,10 @@ func orDefault(s, def string) string {
 
 // SignInWithPassword signs a user in with email and password. The session
 // is kept by the client: later queries run as this user. It takes
-// WithCaptchaToken. supabase-js: signInWithPassword.
+// [WithCaptchaToken]. supabase-js: signInWithPassword.
 //
 // When Auth accepts the password but finds it weak under the project's
-// current policy, the session's WeakPassword says why (supabase-js
+// current policy, the session's [Session.WeakPassword] says why (supabase-js
 // data.weakPassword): the user is signed in, and the application may ask
 // for a new password. It describes this sign-in only: a refreshed session
 // has none.
@@ -555,9 +558,9 @@ func (a *AuthClient) SignInWithPassword(ctx context.Context, email, password str
 	return a.signInPassword(ctx, "SignInWithPassword", passwordGrantBody{Email: email, Password: password}, opts)
 }
 
-// SignInWithPhonePassword signs a user in with phone number and password,
-// as SignInWithPassword does with an email (WeakPassword included). It
-// takes WithCaptchaToken. supabase-js: signInWithPassword with a phone.
+// SignInWithPhonePassword signs a user in with phone number and password, as
+// [AuthClient.SignInWithPassword] does with an email (WeakPassword included).
+// It takes [WithCaptchaToken]. supabase-js: signInWithPassword with a phone.
 func (a *AuthClient) SignInWithPhonePassword(ctx context.Context, phone, password string, opts ...AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -605,9 +608,9 @@ func keepWeakPassword(s *Session) {
 
 // Session returns the current session, refreshed first when it expires in
 // less than the refresh margin (90 s by default). With nobody signed in it
-// returns an error matching ErrSessionMissing; once a session ended without
-// SignOut (refresh token refused, session ended by Auth), one matching
-// ErrSessionExpired until the next sign-in or SignOut.
+// returns an error matching [ErrSessionMissing]; once a session ended without
+// [AuthClient.SignOut] (refresh token refused, session ended by Auth), one
+// matching [ErrSessionExpired] until the next sign-in or SignOut.
 func (a *AuthClient) Session(ctx context.Context) (*Session, error) {
 	return a.userSession(ctx)
 }
@@ -689,10 +692,10 @@ func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken s
 //
 // When the server answers session_not_found (the session was ended
 // elsewhere), the local session is dropped (SIGNED_OUT), as in supabase-js,
-// but later calls needing it fail with an error matching ErrSessionExpired
-// until the next sign-in or SignOut, rather than running as anon. With
-// nobody signed in but a global Authorization header (WithHeaders), that
-// header's user is fetched.
+// but later calls needing it fail with an error matching [ErrSessionExpired]
+// until the next sign-in or [AuthClient.SignOut], rather than running as
+// anon. With nobody signed in but a global Authorization header
+// ([WithHeaders]), that header's user is fetched.
 func (a *AuthClient) User(ctx context.Context) (*User, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -740,8 +743,8 @@ func (a *AuthClient) fetchUser(ctx context.Context, b bearer) (*User, error) {
 	return &u, nil
 }
 
-// UserAttributes are the fields UpdateUser changes; empty fields are left
-// alone.
+// UserAttributes are the fields [AuthClient.UpdateUser] changes; empty fields
+// are left alone.
 //
 // fmt (every verb) and encoding/json show it with Password and Nonce
 // redacted, and so do slog's text and JSON handlers, which rely on them.
@@ -772,9 +775,9 @@ func (p UserAttributes) Format(f fmt.State, verb rune) { formatRedacted(f, verb,
 func (p UserAttributes) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
 
 // UpdateUser changes the signed-in user and emits USER_UPDATED. It takes
-// WithRedirectTo (where an email-change confirmation link leads). With
-// FlowPKCE a change of email starts a PKCE flow, as in supabase-js: the
-// confirmation link brings a code for ExchangeCodeForSession.
+// [WithRedirectTo] (where an email-change confirmation link leads). With
+// [FlowPKCE] a change of email starts a PKCE flow, as in supabase-js: the
+// confirmation link brings a code for [AuthClient.ExchangeCodeForSession].
 // supabase-js: updateUser.
 func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes, opts ...AuthOption) (*User, error) {
 	if err := a.unavailable(); err != nil {
@@ -811,7 +814,7 @@ func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes, opts 
 	return &u, nil
 }
 
-// SignOutScope says which sessions SignOut ends.
+// SignOutScope says which sessions [AuthClient.SignOut] ends.
 type SignOutScope string
 
 // Sign-out scopes.
@@ -824,7 +827,7 @@ const (
 	SignOutOthers SignOutScope = "others"
 )
 
-// SignOut ends sessions on the server and, except for SignOutOthers, forgets
+// SignOut ends sessions on the server and, except for [SignOutOthers], forgets
 // the local one (SIGNED_OUT). As in supabase-js, an access token about to
 // expire is refreshed first, so the server accepts it and really ends the
 // session; a 401, 403 or 404 (the session is already gone) still signs out
@@ -870,11 +873,11 @@ func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 }
 
 // ResetPasswordForEmail sends a password-reset email. It takes
-// WithCaptchaToken and WithRedirectTo (the page the link opens). With
-// FlowPKCE it starts a PKCE flow marked as a recovery: the link brings a
-// code, and ExchangeCodeForSession signs the user in with RedirectType
-// "recovery" and emits PASSWORD_RECOVERY. supabase-js:
-// resetPasswordForEmail.
+// [WithCaptchaToken] and [WithRedirectTo] (the page the link opens). With
+// [FlowPKCE] it starts a PKCE flow marked as a recovery: the link brings a
+// code, and [AuthClient.ExchangeCodeForSession] signs the user in with
+// [AuthResponse.RedirectType] "recovery" and emits PASSWORD_RECOVERY.
+// supabase-js: resetPasswordForEmail.
 func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, opts ...AuthOption) error {
 	if err := a.unavailable(); err != nil {
 		return err
@@ -902,7 +905,8 @@ func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, op
 //
 // fn must return: events queue per subscriber while it runs (consecutive
 // TOKEN_REFRESHED events are merged), and a fn that never returns keeps its
-// goroutine and queue. A panic in fn is recovered and logged at Error.
+// goroutine and queue. A panic in fn is recovered and logged at
+// [slog.LevelError].
 func (a *AuthClient) OnAuthStateChange(fn func(event AuthChangeEvent, s *Session)) (unsubscribe func()) {
 	if fn == nil || a == nil || a.sessions == nil {
 		return func() {}
@@ -912,7 +916,7 @@ func (a *AuthClient) OnAuthStateChange(fn func(event AuthChangeEvent, s *Session
 
 // StartAutoRefresh refreshes the session in the background (checked every
 // 30 s, refreshed when less than 120 s remain) until ctx ends or
-// StopAutoRefresh is called. Calling it again restarts it.
+// [AuthClient.StopAutoRefresh] is called. Calling it again restarts it.
 func (a *AuthClient) StartAutoRefresh(ctx context.Context) {
 	if a.unavailable() != nil {
 		return

@@ -15,7 +15,7 @@ import (
 
 // AdminClient is the Auth admin API (/auth/v1/admin/...). It needs a client
 // built with the project's service_role (or secret) key, which must never
-// reach a browser or an end user's device. Get one with AuthClient.Admin.
+// reach a browser or an end user's device. Get one with [AuthClient.Admin].
 //
 // Every admin call sends the client's key as the bearer, whoever is signed
 // in on the client: a service-role client never turns into a user client,
@@ -28,8 +28,8 @@ type AdminClient struct {
 // Admin returns the Auth admin API. It is cheap: call it whenever needed.
 func (a *AuthClient) Admin() *AdminClient { return &AdminClient{a: a} }
 
-// auth returns the AuthClient ad is a view of; nil for a nil or zero ad,
-// whose calls then fail with ErrInvalidArgument.
+// auth returns the [AuthClient] ad is a view of; nil for a nil or zero ad,
+// whose calls then fail with [ErrInvalidArgument].
 func (ad *AdminClient) auth() *AuthClient {
 	if ad == nil {
 		return nil
@@ -50,13 +50,13 @@ func (ad *AdminClient) String() string {
 	return "supabase.AdminClient{url: " + a.co.authURL + "}"
 }
 
-// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
-// is a value so that a dereferenced AdminClient prints the same: fmt would
-// otherwise walk its fields and, with a verb such as %s, print what its
-// unexported pointers point to. fmt prints a nil *AdminClient as <nil>.
+// Format makes every fmt verb (%v, %+v, %#v, %s) print [AdminClient.String].
+// Its receiver is a value so that a dereferenced AdminClient prints the same:
+// fmt would otherwise walk its fields and, with a verb such as %s, print what
+// its unexported pointers point to. fmt prints a nil *AdminClient as <nil>.
 func (ad AdminClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&ad).String()) }
 
-// LogValue makes slog log what String shows.
+// LogValue makes slog log what [AdminClient.String] shows.
 func (ad *AdminClient) LogValue() slog.Value {
 	a := ad.auth()
 	if a.check() != nil {
@@ -71,7 +71,8 @@ func (ad *AdminClient) LogValue() slog.Value {
 // fmt (every verb) and encoding/json show it with Password and PasswordHash
 // redacted, and so do slog's text and JSON handlers, which rely on them.
 type AdminUserAttributes struct {
-	// ID sets the new user's UUID (CreateUser only; default: generated).
+	// ID sets the new user's UUID ([AdminClient.CreateUser] only; default:
+	// generated).
 	ID       string
 	Email    string
 	Phone    string
@@ -142,8 +143,9 @@ func decodeUser(body []byte) (*User, error) {
 	return &u, nil
 }
 
-// CreateUser creates a user (POST /admin/users). No confirmation is sent;
-// set EmailConfirm or PhoneConfirm to confirm the address right away.
+// CreateUser creates a user (POST /admin/users). No confirmation is sent; set
+// [AdminUserAttributes.EmailConfirm] or [AdminUserAttributes.PhoneConfirm] to
+// confirm the address right away.
 func (ad *AdminClient) CreateUser(ctx context.Context, attrs AdminUserAttributes) (*User, error) {
 	if err := ad.auth().check(); err != nil {
 		return nil, err
@@ -262,13 +264,13 @@ func parseLinkPages(headers []string) (next, last int) {
 }
 
 // AllUsers iterates over every user, perPage at a time (0: the server's
-// default of 50), fetching each page of ListUsers when the previous one is
-// used up. The next page is the Link header's rel="next"; without a Link,
-// pages go on while X-Total-Count says users remain. It stops at an empty
-// page, and after the first error, which it yields with a zero User.
-// Stopping the loop early fetches no more pages. Users created or deleted
-// while it runs may shift between pages (it pages by offset): it can miss
-// or repeat one. supabase-js has no iterator: it is admin.listUsers page
+// default of 50), fetching each page of [AdminClient.ListUsers] when the
+// previous one is used up. The next page is the Link header's rel="next";
+// without a Link, pages go on while X-Total-Count says users remain. It stops
+// at an empty page, and after the first error, which it yields with a zero
+// [User]. Stopping the loop early fetches no more pages. Users created or
+// deleted while it runs may shift between pages (it pages by offset): it can
+// miss or repeat one. supabase-js has no iterator: it is admin.listUsers page
 // by page.
 func (ad *AdminClient) AllUsers(ctx context.Context, perPage int) iter.Seq2[User, error] {
 	return func(yield func(User, error) bool) {
@@ -298,7 +300,7 @@ func (ad *AdminClient) AllUsers(ctx context.Context, perPage int) iter.Seq2[User
 }
 
 // GetUserByID fetches a user (GET /admin/users/{id}). A missing user is an
-// error matching ErrNotFound.
+// error matching [ErrNotFound].
 func (ad *AdminClient) GetUserByID(ctx context.Context, id string) (*User, error) {
 	if err := ad.auth().check(); err != nil {
 		return nil, err
@@ -314,7 +316,7 @@ func (ad *AdminClient) GetUserByID(ctx context.Context, id string) (*User, error
 }
 
 // UpdateUserByID changes a user (PUT /admin/users/{id}); only the non-empty
-// fields of attrs are sent. ID must be empty.
+// fields of attrs are sent. [AdminUserAttributes.ID] must be empty.
 func (ad *AdminClient) UpdateUserByID(ctx context.Context, id string, attrs AdminUserAttributes) (*User, error) {
 	if err := ad.auth().check(); err != nil {
 		return nil, err
@@ -353,9 +355,9 @@ type deleteUserBody struct {
 // LinkType says what a generated link does.
 type LinkType string
 
-// Link types for GenerateLink.
+// Link types for [AdminClient.GenerateLink].
 const (
-	// LinkSignup confirms a new user; needs Password.
+	// LinkSignup confirms a new user; needs [GenerateLinkParams.Password].
 	LinkSignup LinkType = "signup"
 	// LinkInvite invites a new user.
 	LinkInvite LinkType = "invite"
@@ -364,10 +366,10 @@ const (
 	// LinkRecovery lets the user set a new password.
 	LinkRecovery LinkType = "recovery"
 	// LinkEmailChangeCurrent confirms an email change from the current
-	// address; needs NewEmail.
+	// address; needs [GenerateLinkParams.NewEmail].
 	LinkEmailChangeCurrent LinkType = "email_change_current"
 	// LinkEmailChangeNew confirms an email change from the new address;
-	// needs NewEmail.
+	// needs [GenerateLinkParams.NewEmail].
 	LinkEmailChangeNew LinkType = "email_change_new"
 )
 
@@ -378,7 +380,7 @@ const (
 type GenerateLinkParams struct {
 	Type  LinkType
 	Email string
-	// Password is the new user's password (LinkSignup).
+	// Password is the new user's password ([LinkSignup]).
 	Password string
 	// NewEmail is the address being changed to (LinkEmailChange*).
 	NewEmail string
@@ -411,7 +413,7 @@ type generateLinkBody struct {
 
 // GenerateLinkResponse is a generated link and the user it is for.
 //
-// Like LinkProperties it is a wire type: encoding/json writes it in full,
+// Like [LinkProperties] it is a wire type: encoding/json writes it in full,
 // for a backend that passes the link on. fmt and slog print its Properties
 // the way LinkProperties prints itself, secrets redacted.
 type GenerateLinkResponse struct {
@@ -420,15 +422,15 @@ type GenerateLinkResponse struct {
 }
 
 // Format prints the response with fmt's verb, its Properties the way
-// LinkProperties prints itself.
+// [LinkProperties] prints itself.
 func (r GenerateLinkResponse) Format(f fmt.State, verb rune) {
 	type generateLinkResponse GenerateLinkResponse // without methods
 	formatRedacted(f, verb, generateLinkResponse(r))
 }
 
-// LogValue makes slog log the response field by field, Properties through
-// its own LogValue (slog's JSON handler would otherwise encode it with
-// encoding/json, link included).
+// LogValue makes slog log the response field by field, Properties through its
+// own [LinkProperties.LogValue] (slog's JSON handler would otherwise encode
+// it with encoding/json, link included).
 func (r GenerateLinkResponse) LogValue() slog.Value {
 	return slog.GroupValue(logPtr("User", r.User), slog.Any("Properties", r.Properties))
 }
@@ -441,9 +443,9 @@ func (r GenerateLinkResponse) LogValue() slog.Value {
 // the user in.
 type LinkProperties struct {
 	ActionLink string `json:"action_link"`
-	// EmailOTP is the code equivalent to the link, for VerifyOTP.
+	// EmailOTP is the code equivalent to the link, for [AuthClient.VerifyOTP].
 	EmailOTP string `json:"email_otp"`
-	// HashedToken is the token_hash, for VerifyOTPParams.TokenHash.
+	// HashedToken is the token_hash, for [VerifyOTPParams.TokenHash].
 	HashedToken      string `json:"hashed_token"`
 	RedirectTo       string `json:"redirect_to"`
 	VerificationType string `json:"verification_type"`
@@ -468,7 +470,7 @@ func (p LinkProperties) LogValue() slog.Value { return slog.AnyValue(p.redacted(
 
 // GenerateLink creates an email action link (sign-up, invite, magic link,
 // recovery, email change) without sending it (POST /admin/generate_link).
-// It takes WithRedirectTo (where the link leads after verification).
+// It takes [WithRedirectTo] (where the link leads after verification).
 func (ad *AdminClient) GenerateLink(ctx context.Context, p GenerateLinkParams, opts ...AuthOption) (*GenerateLinkResponse, error) {
 	if err := ad.auth().check(); err != nil {
 		return nil, err
@@ -522,7 +524,7 @@ type inviteBody struct {
 }
 
 // InviteUserByEmail creates a user and emails them an invitation link
-// (POST /invite). It takes WithRedirectTo (where the link leads).
+// (POST /invite). It takes [WithRedirectTo] (where the link leads).
 func (ad *AdminClient) InviteUserByEmail(ctx context.Context, email string, p InviteParams, opts ...AuthOption) (*User, error) {
 	if err := ad.auth().check(); err != nil {
 		return nil, err
@@ -543,8 +545,8 @@ func (ad *AdminClient) InviteUserByEmail(ctx context.Context, email string, p In
 }
 
 // SignOut ends sessions of the user whose access token is jwt (POST
-// /logout, sent with jwt as the bearer): SignOutGlobal (all of them, the
-// default), SignOutLocal (the one jwt belongs to) or SignOutOthers. It
+// /logout, sent with jwt as the bearer): [SignOutGlobal] (all of them, the
+// default), [SignOutLocal] (the one jwt belongs to) or [SignOutOthers]. It
 // does not touch this client's own session. Errors are returned as they
 // are; a 401 or 404 means the session was already gone.
 func (ad *AdminClient) SignOut(ctx context.Context, jwt string, scope SignOutScope) error {

@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// UserIdentities returns the identities linked to the signed-in user
-// (email, phone, OAuth providers, ...), read from the user as the server
-// has it (GET /user, as User). It never returns a nil slice on success.
+// UserIdentities returns the identities linked to the signed-in user (email,
+// phone, OAuth providers, ...), read from the user as the server has it (GET
+// /user, as [AuthClient.User]). It never returns a nil slice on success.
 // supabase-js: getUserIdentities.
 func (a *AuthClient) UserIdentities(ctx context.Context) ([]Identity, error) {
 	u, err := a.User(ctx)
@@ -22,13 +22,13 @@ func (a *AuthClient) UserIdentities(ctx context.Context) ([]Identity, error) {
 	return u.Identities, nil
 }
 
-// LinkIdentityURL returns the URL that links an OAuth identity of provider
-// to the signed-in user: send the user's browser there, and the provider
-// sends them back to the WithRedirectTo URL (GET
-// /user/identities/authorize, as the user). Manual linking must be enabled
-// in the project. With FlowPKCE it starts a PKCE flow, whose code the
-// redirect brings for ExchangeCodeForSession. It takes WithRedirectTo.
-// supabase-js: linkIdentity with an OAuth provider.
+// LinkIdentityURL returns the URL that links an OAuth identity of provider to
+// the signed-in user: send the user's browser there, and the provider sends
+// them back to the [WithRedirectTo] URL (GET /user/identities/authorize, as
+// the user). Manual linking must be enabled in the project. With [FlowPKCE]
+// it starts a PKCE flow, whose code the redirect brings for
+// [AuthClient.ExchangeCodeForSession]. It takes WithRedirectTo. supabase-js:
+// linkIdentity with an OAuth provider.
 func (a *AuthClient) LinkIdentityURL(ctx context.Context, provider string, p OAuthParams, opts ...AuthOption) (string, error) {
 	if err := a.unavailable(); err != nil {
 		return "", err
@@ -66,7 +66,7 @@ func (a *AuthClient) LinkIdentityURL(ctx context.Context, provider string, p OAu
 // to the signed-in user (POST /token?grant_type=id_token with
 // link_identity, as the user). The server answers with a new session,
 // which replaces the current one (USER_UPDATED). It takes
-// WithCaptchaToken. supabase-js: linkIdentity with an ID token.
+// [WithCaptchaToken]. supabase-js: linkIdentity with an ID token.
 func (a *AuthClient) LinkIdentityWithIDToken(ctx context.Context, c IDTokenCredentials, opts ...AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -87,11 +87,10 @@ func (a *AuthClient) LinkIdentityWithIDToken(ctx context.Context, c IDTokenCrede
 	return a.signedIn(ctx, resp.body, EventUserUpdated)
 }
 
-// UnlinkIdentity removes identity (one of UserIdentities) from the
-// signed-in user, who can then no longer sign in with it (DELETE
-// /user/identities/{identity_id}). A user keeps at least one identity;
-// manual linking must be enabled in the project. supabase-js:
-// unlinkIdentity.
+// UnlinkIdentity removes identity (one of [AuthClient.UserIdentities]) from
+// the signed-in user, who can then no longer sign in with it (DELETE
+// /user/identities/{identity_id}). A user keeps at least one identity; manual
+// linking must be enabled in the project. supabase-js: unlinkIdentity.
 func (a *AuthClient) UnlinkIdentity(ctx context.Context, identity Identity) error {
 	if err := a.unavailable(); err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 )
 
 // MFAClient enrolls and verifies the signed-in user's multi-factor
-// authentication factors. Get one with AuthClient.MFA; it is a view over the
+// authentication factors. Get one with [AuthClient.MFA]; it is a view over the
 // AuthClient and its session, safe for concurrent use.
 type MFAClient struct {
 	a *AuthClient
@@ -20,8 +20,8 @@ type MFAClient struct {
 // call it whenever needed.
 func (a *AuthClient) MFA() *MFAClient { return &MFAClient{a: a} }
 
-// auth returns the AuthClient m is a view of; nil for a nil or zero m,
-// whose calls then fail with ErrInvalidArgument.
+// auth returns the [AuthClient] m is a view of; nil for a nil or zero m,
+// whose calls then fail with [ErrInvalidArgument].
 func (m *MFAClient) auth() *AuthClient {
 	if m == nil {
 		return nil
@@ -42,13 +42,13 @@ func (m *MFAClient) String() string {
 	return "supabase.MFAClient{url: " + a.co.authURL + ", user: " + a.who() + "}"
 }
 
-// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
-// is a value so that a dereferenced MFAClient prints the same: fmt would
-// otherwise walk its fields and, with a verb such as %s, print what its
-// unexported pointers point to. fmt prints a nil *MFAClient as <nil>.
+// Format makes every fmt verb (%v, %+v, %#v, %s) print [MFAClient.String].
+// Its receiver is a value so that a dereferenced MFAClient prints the same:
+// fmt would otherwise walk its fields and, with a verb such as %s, print what
+// its unexported pointers point to. fmt prints a nil *MFAClient as <nil>.
 func (m MFAClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&m).String()) }
 
-// LogValue makes slog log what String shows.
+// LogValue makes slog log what [MFAClient.String] shows.
 func (m *MFAClient) LogValue() slog.Value {
 	a := m.auth()
 	if a.check() != nil {
@@ -57,13 +57,13 @@ func (m *MFAClient) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("url", a.co.authURL), slog.String("user", a.who()))
 }
 
-// Factor types accepted by MFAClient.Enroll.
+// Factor types accepted by [MFAClient.Enroll].
 const (
 	FactorTypeTOTP  = "totp"
 	FactorTypePhone = "phone"
 )
 
-// Authenticator assurance levels, as found in AAL and the aal claim.
+// Authenticator assurance levels, as found in [AAL] and the aal claim.
 const (
 	// AAL1: signed in with one factor (password, OTP, OAuth, ...).
 	AAL1 = "aal1"
@@ -73,7 +73,7 @@ const (
 
 // MFAEnrollParams describe a new factor.
 type MFAEnrollParams struct {
-	// FactorType is FactorTypeTOTP or FactorTypePhone.
+	// FactorType is [FactorTypeTOTP] or [FactorTypePhone].
 	FactorType string
 	// FriendlyName tells the user's factors apart; optional.
 	FriendlyName string
@@ -85,7 +85,7 @@ type MFAEnrollParams struct {
 
 // MFAEnrollResponse is a newly enrolled, still unverified factor.
 //
-// Like TOTPEnrollment it is a wire type: encoding/json writes it in full,
+// Like [TOTPEnrollment] it is a wire type: encoding/json writes it in full,
 // for a backend that hands the QR code to its frontend. fmt and slog print
 // its TOTP the way TOTPEnrollment prints itself, secrets redacted.
 type MFAEnrollResponse struct {
@@ -99,15 +99,15 @@ type MFAEnrollResponse struct {
 }
 
 // Format prints the response with fmt's verb, its TOTP the way
-// TOTPEnrollment prints itself.
+// [TOTPEnrollment] prints itself.
 func (r MFAEnrollResponse) Format(f fmt.State, verb rune) {
 	type mfaEnrollResponse MFAEnrollResponse // without methods
 	formatRedacted(f, verb, mfaEnrollResponse(r))
 }
 
-// LogValue makes slog log the response field by field, TOTP through its
-// own LogValue (slog's JSON handler would otherwise encode it with
-// encoding/json, secret included).
+// LogValue makes slog log the response field by field, TOTP through its own
+// [TOTPEnrollment.LogValue] (slog's JSON handler would otherwise encode it
+// with encoding/json, secret included).
 func (r MFAEnrollResponse) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("ID", r.ID), slog.String("Type", r.Type),
 		slog.String("FriendlyName", r.FriendlyName), logPtr("TOTP", r.TOTP), slog.String("Phone", r.Phone))
@@ -153,7 +153,8 @@ type enrollBody struct {
 const qrDataURIPrefix = "data:image/svg+xml;utf-8,"
 
 // Enroll starts enrolling a factor (POST /factors). The factor stays
-// unverified until Challenge and Verify succeed with a code from it.
+// unverified until [MFAClient.Challenge] and [MFAClient.Verify] succeed with
+// a code from it.
 func (m *MFAClient) Enroll(ctx context.Context, p MFAEnrollParams) (*MFAEnrollResponse, error) {
 	a := m.auth()
 	if err := a.check(); err != nil {
@@ -185,7 +186,8 @@ func (m *MFAClient) Enroll(ctx context.Context, p MFAEnrollParams) (*MFAEnrollRe
 	return &out, nil
 }
 
-// MFAChallenge is a pending challenge of a factor, answered with Verify.
+// MFAChallenge is a pending challenge of a factor, answered with
+// [MFAClient.Verify].
 type MFAChallenge struct {
 	ID   string `json:"id"`
 	Type string `json:"type"` // factor type: "totp" or "phone"
@@ -193,7 +195,7 @@ type MFAChallenge struct {
 	ExpiresAt int64 `json:"expires_at"`
 }
 
-// MFAChallengeOption adds optional parameters to MFAClient.Challenge.
+// MFAChallengeOption adds optional parameters to [MFAClient.Challenge].
 type MFAChallengeOption func(*mfaChallengeOptions)
 
 type mfaChallengeOptions struct {
@@ -267,8 +269,8 @@ type mfaVerifyBody struct {
 	Code        string `json:"code"`
 }
 
-// ChallengeAndVerify is Challenge followed by Verify with code, for TOTP
-// factors whose code the user already has.
+// ChallengeAndVerify is [MFAClient.Challenge] followed by [MFAClient.Verify]
+// with code, for TOTP factors whose code the user already has.
 func (m *MFAClient) ChallengeAndVerify(ctx context.Context, factorID, code string) (*Session, error) {
 	if err := m.auth().check(); err != nil {
 		return nil, err
@@ -342,10 +344,10 @@ func groupFactors(fs []Factor) *MFAFactors {
 
 // AAL is a session's authenticator assurance level.
 type AAL struct {
-	// Current is the level of the access token (AAL1 or AAL2), "" without a
-	// session.
+	// Current is the level of the access token ([AAL1] or [AAL2]), "" without
+	// a session.
 	Current string
-	// Next is the level the user can reach: AAL2 when they have a verified
+	// Next is the level the user can reach: [AAL2] when they have a verified
 	// factor, else Current.
 	Next string
 	// CurrentAuthenticationMethods are the token's amr claim: how and when
@@ -354,10 +356,11 @@ type AAL struct {
 }
 
 // AuthenticatorAssuranceLevel reports the session's current and next
-// assurance levels, read from the access token and the session's user
-// (no request unless the session needs a refresh). When Current is AAL1
-// and Next is AAL2, ask the user for a second factor. Without a session it
-// returns an AAL with empty levels and no error, as supabase-js does.
+// assurance levels, read from the access token and the session's user (no
+// request unless the session needs a refresh). When [AAL.Current] is [AAL1]
+// and [AAL.Next] is [AAL2], ask the user for a second factor. Without a
+// session it returns an [AAL] with empty levels and no error, as supabase-js
+// does.
 func (m *MFAClient) AuthenticatorAssuranceLevel(ctx context.Context) (*AAL, error) {
 	a := m.auth()
 	if err := a.unavailable(); err != nil {

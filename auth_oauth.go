@@ -11,7 +11,7 @@ import (
 )
 
 // OAuthParams are the optional parts of an OAuth sign-in URL. Where the
-// provider sends the user back is WithRedirectTo.
+// provider sends the user back is [WithRedirectTo].
 type OAuthParams struct {
 	// Scopes are extra provider scopes, space separated.
 	Scopes string
@@ -47,14 +47,15 @@ func providerQuery(provider, redirectTo string, p OAuthParams, f *pkceFlow) [][2
 
 // SignInWithOAuthURL returns the URL of the Auth authorize endpoint that
 // starts an OAuth sign-in with provider ("github", "google", ...): send the
-// user's browser there. It takes WithRedirectTo, where the provider sends
+// user's browser there. It takes [WithRedirectTo], where the provider sends
 // the user back. supabase-js: signInWithOAuth.
 //
 // In the implicit flow (the default) it makes no request: the tokens come
-// back in the fragment of the redirect URL, and the page there hands them
-// to SetSession. With FlowPKCE it starts a PKCE flow: the code verifier is
-// kept in the client's store (hence ctx) and the URL carries its
-// challenge; the redirect brings ?code=... for ExchangeCodeForSession.
+// back in the fragment of the redirect URL, and the page there hands them to
+// [AuthClient.SetSession]. With [FlowPKCE] it starts a PKCE flow: the code
+// verifier is kept in the client's store (hence ctx) and the URL carries its
+// challenge; the redirect brings ?code=... for
+// [AuthClient.ExchangeCodeForSession].
 func (a *AuthClient) SignInWithOAuthURL(ctx context.Context, provider string, p OAuthParams, opts ...AuthOption) (string, error) {
 	if err := a.unavailable(); err != nil {
 		return "", err
@@ -111,12 +112,12 @@ type ssoBody struct {
 	pkceFlow
 }
 
-// SignInWithSSO starts an SSO (SAML) sign-in through the identity provider
-// of p's domain or id (POST /sso) and returns the URL to send the user's
-// browser to. It takes WithCaptchaToken and WithRedirectTo (where the user
-// lands after signing in). With FlowPKCE it starts a PKCE flow: the
-// redirect brings a code for ExchangeCodeForSession; otherwise the tokens
-// come in the redirect's fragment, for SetSession. supabase-js:
+// SignInWithSSO starts an SSO (SAML) sign-in through the identity provider of
+// p's domain or id (POST /sso) and returns the URL to send the user's browser
+// to. It takes [WithCaptchaToken] and [WithRedirectTo] (where the user lands
+// after signing in). With [FlowPKCE] it starts a PKCE flow: the redirect
+// brings a code for [AuthClient.ExchangeCodeForSession]; otherwise the tokens
+// come in the redirect's fragment, for [AuthClient.SetSession]. supabase-js:
 // signInWithSSO.
 func (a *AuthClient) SignInWithSSO(ctx context.Context, p SSOParams, opts ...AuthOption) (string, error) {
 	if err := a.unavailable(); err != nil {
@@ -161,10 +162,10 @@ func decodeURLAnswer(body []byte) (string, error) {
 	return wire.URL, nil
 }
 
-// IDTokenCredentials are an OpenID Connect ID token obtained from a
-// provider (Sign in with Apple or Google on a device, for example), for
-// SignInWithIDToken and LinkIdentityWithIDToken. supabase-js:
-// SignInWithIdTokenCredentials.
+// IDTokenCredentials are an OpenID Connect ID token obtained from a provider
+// (Sign in with Apple or Google on a device, for example), for
+// [AuthClient.SignInWithIDToken] and [AuthClient.LinkIdentityWithIDToken].
+// supabase-js: SignInWithIdTokenCredentials.
 //
 // fmt (every verb) and encoding/json show it with Token, AccessToken and
 // Nonce redacted, and so do slog's text and JSON handlers, which rely on
@@ -219,7 +220,7 @@ type idTokenBody struct {
 // SignInWithIDToken signs a user in with an OpenID Connect ID token from
 // a provider enabled in the project (POST /token?grant_type=id_token),
 // creating the user on first sign-in, and emits SIGNED_IN. It takes
-// WithCaptchaToken. supabase-js: signInWithIdToken.
+// [WithCaptchaToken]. supabase-js: signInWithIdToken.
 func (a *AuthClient) SignInWithIDToken(ctx context.Context, c IDTokenCredentials, opts ...AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ import (
 )
 
 // OTPType names what a one-time password or email link was sent for. It is
-// the type given to VerifyOTP and Resend.
+// the type given to [AuthClient.VerifyOTP] and [AuthClient.Resend].
 type OTPType string
 
 // One-time password types.
@@ -27,15 +27,15 @@ const (
 	// OTPTypeEmailChange: a code or link sent to confirm an email change.
 	OTPTypeEmailChange OTPType = "email_change"
 	// OTPTypeSignup: a sign-up confirmation (deprecated by Auth in favour of
-	// OTPTypeEmail for verification, still used by Resend).
+	// [OTPTypeEmail] for verification, still used by [AuthClient.Resend]).
 	OTPTypeSignup OTPType = "signup"
 	// OTPTypeMagicLink: a magic link (deprecated by Auth in favour of
-	// OTPTypeEmail).
+	// [OTPTypeEmail]).
 	OTPTypeMagicLink OTPType = "magiclink"
 )
 
-// SignInWithOTPParams say where SignInWithOTP sends a one-time password.
-// Set exactly one of Email and Phone.
+// SignInWithOTPParams say where [AuthClient.SignInWithOTP] sends a one-time
+// password. Set exactly one of Email and Phone.
 type SignInWithOTPParams struct {
 	Email string
 	Phone string
@@ -58,11 +58,12 @@ type otpBody struct {
 
 // SignInWithOTP sends a one-time password: a magic link or code by email, or
 // a code by SMS or WhatsApp (POST /otp). Nobody is signed in yet: pass the
-// code to VerifyOTP. For SMS the provider's message id is in MessageID. It
-// takes WithCaptchaToken and, for an email, WithRedirectTo (where the magic
-// link leads). With FlowPKCE an email starts a PKCE flow: the magic link
-// brings a code for ExchangeCodeForSession (a code typed by the user still
-// goes to VerifyOTP). supabase-js: signInWithOtp.
+// code to [AuthClient.VerifyOTP]. For SMS the provider's message id is in
+// [AuthResponse.MessageID]. It takes [WithCaptchaToken] and, for an email,
+// [WithRedirectTo] (where the magic link leads). With [FlowPKCE] an email
+// starts a PKCE flow: the magic link brings a code for
+// [AuthClient.ExchangeCodeForSession] (a code typed by the user still goes to
+// VerifyOTP). supabase-js: signInWithOtp.
 func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -156,8 +157,8 @@ type verifyBody struct {
 
 // VerifyOTP checks a one-time password (POST /verify). On success the user
 // is signed in: the session is stored and PASSWORD_RECOVERY (for
-// OTPTypeRecovery) or SIGNED_IN is emitted. It takes WithCaptchaToken and
-// WithRedirectTo.
+// [OTPTypeRecovery]) or SIGNED_IN is emitted. It takes [WithCaptchaToken] and
+// [WithRedirectTo].
 func (a *AuthClient) VerifyOTP(ctx context.Context, p VerifyOTPParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -195,7 +196,8 @@ func (a *AuthClient) VerifyOTP(ctx context.Context, p VerifyOTPParams, opts ...A
 	return a.decodeAuthResponse(ctx, resp.body, event)
 }
 
-// SignInAnonymouslyParams are the optional fields of SignInAnonymously.
+// SignInAnonymouslyParams are the optional fields of
+// [AuthClient.SignInAnonymously].
 type SignInAnonymouslyParams struct {
 	// Data becomes the anonymous user's user_metadata.
 	Data map[string]any
@@ -208,7 +210,7 @@ type anonymousSignUpBody struct {
 
 // SignInAnonymously creates an anonymous user and signs it in (POST
 // /signup without credentials), emitting SIGNED_IN. Anonymous sign-ins must
-// be enabled in the project. It takes WithCaptchaToken.
+// be enabled in the project. It takes [WithCaptchaToken].
 func (a *AuthClient) SignInAnonymously(ctx context.Context, p SignInAnonymouslyParams, opts ...AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -226,7 +228,7 @@ func (a *AuthClient) SignInAnonymously(ctx context.Context, p SignInAnonymouslyP
 }
 
 // Reauthenticate sends the signed-in user a nonce (by email or SMS) to pass
-// as UserAttributes.Nonce when changing the password, for projects that
+// as [UserAttributes.Nonce] when changing the password, for projects that
 // require recent authentication (GET /reauthenticate).
 func (a *AuthClient) Reauthenticate(ctx context.Context) error {
 	_, err := a.userCall(ctx, http.MethodGet, "/reauthenticate", nil, nil)
@@ -234,8 +236,8 @@ func (a *AuthClient) Reauthenticate(ctx context.Context) error {
 }
 
 // ResendParams say which confirmation to send again. Set exactly one of
-// Email (types OTPTypeSignup, OTPTypeEmailChange) and Phone (OTPTypeSMS,
-// OTPTypePhoneChange).
+// Email (types [OTPTypeSignup], [OTPTypeEmailChange]) and Phone ([OTPTypeSMS],
+// [OTPTypePhoneChange]).
 type ResendParams struct {
 	Type  OTPType
 	Email string
@@ -250,9 +252,9 @@ type resendBody struct {
 
 // Resend sends a sign-up confirmation, email change email, SMS code or
 // phone change code again (POST /resend). For SMS the provider's message id
-// is in MessageID; User and Session are always nil. It takes
-// WithCaptchaToken and, for an email, WithRedirectTo (where the link
-// leads). With FlowPKCE an email starts a PKCE flow, as in supabase-js.
+// is in [AuthResponse.MessageID]; User and Session are always nil. It takes
+// [WithCaptchaToken] and, for an email, [WithRedirectTo] (where the link
+// leads). With [FlowPKCE] an email starts a PKCE flow, as in supabase-js.
 // supabase-js: resend.
 func (a *AuthClient) Resend(ctx context.Context, p ResendParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {

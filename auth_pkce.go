@@ -14,10 +14,10 @@ import (
 	"strings"
 )
 
-// ErrCodeVerifierMissing is matched (with ErrInvalidArgument) by the error
-// of ExchangeCodeForSession when no code verifier is kept: no PKCE flow
-// was started with this client's store, or its code was already exchanged
-// (or refused). No request is sent. supabase-js:
+// ErrCodeVerifierMissing is matched (with [ErrInvalidArgument]) by the error
+// of [AuthClient.ExchangeCodeForSession] when no code verifier is kept: no
+// PKCE flow was started with this client's store, or its code was already
+// exchanged (or refused). No request is sent. supabase-js:
 // AuthPKCECodeVerifierMissingError.
 var ErrCodeVerifierMissing = errors.New("supabase: PKCE code verifier missing")
 
@@ -26,8 +26,8 @@ var ErrCodeVerifierMissing = errors.New("supabase: PKCE code verifier missing")
 const codeChallengeMethod = "s256"
 
 // recoverySuffix marks, after the verifier kept for it, a flow started by
-// ResetPasswordForEmail, as auth-js marks it: the exchange then emits
-// PASSWORD_RECOVERY.
+// [AuthClient.ResetPasswordForEmail], as auth-js marks it: the exchange then
+// emits PASSWORD_RECOVERY.
 const recoverySuffix = "/recovery"
 
 // pkceState is a client's hold on its PKCE code verifier.
@@ -36,7 +36,7 @@ type pkceState struct {
 	// exchanges; a channel so that waiting watches ctx.
 	sem chan struct{}
 	// verifier is kept here when the store does not implement
-	// CodeVerifierStore.
+	// [CodeVerifierStore].
 	verifier string
 }
 
@@ -113,7 +113,7 @@ type pkceFlow struct {
 	stored string
 }
 
-// startFlow starts a PKCE flow when the client uses FlowPKCE: a new
+// startFlow starts a PKCE flow when the client uses [FlowPKCE]: a new
 // verifier is kept (with recoverySuffix for a password recovery) and its
 // challenge returned. In the implicit flow it returns the null fields.
 // Call endFlow with the outcome of the request that carried it.
@@ -185,14 +185,14 @@ type pkceGrantBody struct {
 	CodeVerifier string `json:"code_verifier"`
 }
 
-// ExchangeCodeForSession completes a PKCE flow (see FlowPKCE): it trades
-// authCode, the code parameter of the redirect or email link, together
-// with the kept code verifier for a session (POST /token?grant_type=pkce)
-// and signs the user in, emitting SIGNED_IN, or PASSWORD_RECOVERY with
-// RedirectType "recovery" for a flow started by ResetPasswordForEmail.
-// supabase-js: exchangeCodeForSession.
+// ExchangeCodeForSession completes a PKCE flow (see [FlowPKCE]): it trades
+// authCode, the code parameter of the redirect or email link, together with
+// the kept code verifier for a session (POST /token?grant_type=pkce) and
+// signs the user in, emitting SIGNED_IN, or PASSWORD_RECOVERY with
+// [AuthResponse.RedirectType] "recovery" for a flow started by
+// [AuthClient.ResetPasswordForEmail]. supabase-js: exchangeCodeForSession.
 //
-// Without a kept verifier it fails with ErrCodeVerifierMissing before any
+// Without a kept verifier it fails with [ErrCodeVerifierMissing] before any
 // request. The verifier is single-use: it is deleted once the server has
 // answered (success or refusal), so a second exchange fails the same way;
 // after a network error or a 5xx it is kept for another try. Concurrent

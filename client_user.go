@@ -7,20 +7,20 @@ import (
 
 // WithEmptySession returns a client with a session of its own, empty, for
 // signing one end user in from a server: its Auth signs in, refreshes and
-// signs out without touching c's session, and its queries run as the user
-// it signed in. It shares the HTTP client, configuration and refresh
-// bookkeeping with c (it is as cheap as WithAccessToken) and keeps its
-// session in memory.
+// signs out without touching c's session, and its queries run as the user it
+// signed in. It shares the HTTP client, configuration and refresh bookkeeping
+// with c (it is as cheap as [Client.WithAccessToken]) and keeps its session
+// in memory.
 //
 // Signing users in through a shared base client instead would make every
 // request handler's sign-in the base client's session: the last user to
 // sign in would be the one every query runs as.
 //
-// Like WithAccessToken and WithSession, it never falls back to the project
-// key: before a sign-in, and after SignOut, its queries fail with an error
-// matching ErrSessionMissing (the key may be a service_role key, which
-// bypasses RLS). Auth calls that need no session (sign-in, sign-up, OTP,
-// password reset) send the key as usual.
+// Like [Client.WithAccessToken] and [Client.WithSession], it never falls back
+// to the project key: before a sign-in, and after [AuthClient.SignOut], its
+// queries fail with an error matching [ErrSessionMissing] (the key may be a
+// service_role key, which bypasses RLS). Auth calls that need no session
+// (sign-in, sign-up, OTP, password reset) send the key as usual.
 func (c *Client) WithEmptySession() *Client {
 	d := c.derive()
 	if d.core == nil {

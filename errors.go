@@ -11,12 +11,12 @@ import (
 	"unicode/utf8"
 )
 
-// Sentinel errors matched with errors.Is. A *Error matches every sentinel
+// Sentinel errors matched with [errors.Is]. A *[Error] matches every sentinel
 // whose category it belongs to; for example a PostgREST 42501 answered with
-// 401 matches both ErrUnauthorized and ErrPermissionDenied.
+// 401 matches both [ErrUnauthorized] and [ErrPermissionDenied].
 var (
-	// ErrNotFound: no row where one was required (One, single()), a 404, or an
-	// Auth user_not_found.
+	// ErrNotFound: no row where one was required ([One], single()), a 404, or
+	// an Auth user_not_found.
 	ErrNotFound = errors.New("supabase: not found")
 	// ErrTooManyRows: more than one row where at most one was expected.
 	ErrTooManyRows = errors.New("supabase: too many rows")
@@ -36,7 +36,7 @@ var (
 	// ErrSessionExpired: the session cannot be refreshed any more (refresh
 	// token not found or already used, session not found or expired).
 	ErrSessionExpired = errors.New("supabase: session expired")
-	// ErrWeakPassword: Auth refused the password; see Error.Reasons.
+	// ErrWeakPassword: Auth refused the password; see [Error.Reasons].
 	ErrWeakPassword = errors.New("supabase: weak password")
 	// ErrRateLimited: a 429 or an Auth over_*_rate_limit error.
 	ErrRateLimited = errors.New("supabase: rate limited")
@@ -45,7 +45,7 @@ var (
 	ErrJWTExpired = errors.New("supabase: JWT expired or invalid")
 	// ErrInvalidQuery: a query could not be built (bad operator, column,
 	// range or value). Returned before any I/O. An invalid query is an
-	// invalid argument: these errors match ErrInvalidArgument too.
+	// invalid argument: these errors match [ErrInvalidArgument] too.
 	ErrInvalidQuery = errors.New("supabase: invalid query")
 	// ErrInvalidArgument: a call or option was given input it cannot use
 	// (an empty email, a nil or zero client, a malformed URL). Returned
@@ -54,18 +54,18 @@ var (
 	// ErrInvalidResponse: the server answered with a success status but a
 	// body the client cannot read as the answer it expected (not JSON, cut
 	// short, or JSON of another shape), or without a header it needs. The
-	// *Error carries the status and says what could not be decoded.
+	// *[Error] carries the status and says what could not be decoded.
 	ErrInvalidResponse = errors.New("supabase: invalid response")
 	// ErrRangeNotSatisfiable: PostgREST answered 416 (PGRST103), typically
-	// for a Range or offset past the last row of a counted query.
+	// for a [Query.Range] or offset past the last row of a counted query.
 	ErrRangeNotSatisfiable = errors.New("supabase: range not satisfiable")
 	// ErrTooLarge: a payload over a size limit: Storage refused an upload
 	// (413, statusCode "413" or EntityTooLarge), or a download was larger
-	// than DownloadOptions.MaxBytes allowed.
+	// than [DownloadOptions.MaxBytes] allowed.
 	ErrTooLarge = errors.New("supabase: payload too large")
 	// ErrFunctionRelay: the Supabase relay in front of Edge Functions
 	// answered instead of the function (x-relay-error: true), for example
-	// because the function failed to start. The *Error's Status and Code
+	// because the function failed to start. The *[Error]'s Status and Code
 	// are the relay's.
 	ErrFunctionRelay = errors.New("supabase: Edge Functions relay error")
 )
@@ -76,10 +76,10 @@ var (
 	// ErrRedirect: the server answered with a redirect (3xx), which is never
 	// followed: Supabase's APIs do not redirect API calls, and following one
 	// would send the key, a token or a password elsewhere, or turn a write
-	// into a GET. Error.Status is the 3xx status and Error.Message names the
-	// Location's origin.
+	// into a GET. [Error.Status] is the 3xx status and [Error.Message] names
+	// the Location's origin.
 	ErrRedirect = errors.New("supabase: redirect not followed")
-	// ErrResponseTooLarge: a response body, or one row read by Rows, was
+	// ErrResponseTooLarge: a response body, or one row read by [Rows], was
 	// larger than the configured limit ([WithMaxResponseSize],
 	// [WithMaxRowSize]); reading stopped there.
 	ErrResponseTooLarge = errors.New("supabase: response too large")
@@ -94,7 +94,7 @@ type argError struct {
 
 func (e *argError) Error() string { return "supabase: " + e.msg }
 
-// Is makes argError match ErrInvalidArgument (and also).
+// Is makes argError match [ErrInvalidArgument] (and also).
 func (e *argError) Is(target error) bool {
 	return target == ErrInvalidArgument || (e.also != nil && target == e.also)
 }
@@ -102,7 +102,7 @@ func (e *argError) Is(target error) bool {
 // invalidArg reports bad input; the message must not quote secrets.
 func invalidArg(format string, a ...any) error { return &argError{msg: fmt.Sprintf(format, a...)} }
 
-// Service names used in Error.Service.
+// Service names used in [Error.Service].
 const (
 	ServiceREST      = "rest"
 	ServiceAuth      = "auth"
@@ -112,7 +112,7 @@ const (
 
 // Error is the error returned for every non-2xx answer from Supabase, for
 // responses that cannot be decoded, and for client-side conditions that
-// mirror a server error (ErrSessionMissing, One's row-count checks).
+// mirror a server error ([ErrSessionMissing], [One]'s row-count checks).
 //
 // It never holds a token, key or password: URL is sanitised (no query) and
 // bodies are only kept as a short excerpt.
@@ -129,8 +129,8 @@ type Error struct {
 	URL     string // request URL without query string
 	// RetryAfter is the server's Retry-After hint, when it sent one.
 	RetryAfter time.Duration
-	// StatusCode is the statusCode of a Storage error body, which can
-	// differ from Status: Storage refuses a write under RLS with HTTP 400
+	// StatusCode is the statusCode of a Storage error body, which can differ
+	// from [Error.Status]: Storage refuses a write under RLS with HTTP 400
 	// and statusCode "403".
 	StatusCode string
 
@@ -305,7 +305,7 @@ func jsonText(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// decodeRESTError builds an Error from a PostgREST error response.
+// decodeRESTError builds an [Error] from a PostgREST error response.
 func decodeRESTError(status int, body []byte) *Error {
 	e := &Error{Service: ServiceREST, Status: status}
 	var wire struct {
@@ -334,7 +334,7 @@ func decodeRESTError(status int, body []byte) *Error {
 // is the string error code (before it, "error_code" carries it).
 var apiVersion20240101 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// decodeAuthError builds an Error from a Supabase Auth error response. Auth
+// decodeAuthError builds an [Error] from a Supabase Auth error response. Auth
 // has three body shapes: {code, message} (API 2024-01-01), the legacy
 // {code:int, error_code, msg} and OAuth-style {error, error_description}.
 func decodeAuthError(status int, header http.Header, body []byte) *Error {

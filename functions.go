@@ -31,8 +31,8 @@ func (f *FunctionsClient) String() string {
 	return "supabase.FunctionsClient{url: " + f.baseURL() + "}"
 }
 
-// Format prints String for every verb, so no key or token can leak through
-// fmt or slog.
+// Format prints [FunctionsClient.String] for every verb, so no key or token
+// can leak through fmt or slog.
 func (f *FunctionsClient) Format(s fmt.State, _ rune) { _, _ = fmt.Fprint(s, f.String()) }
 
 func (f *FunctionsClient) ready() error {
@@ -44,7 +44,7 @@ func (f *FunctionsClient) ready() error {
 
 func (f *FunctionsClient) baseURL() string { return f.c.core.baseURL + "/functions/v1" }
 
-// InvokeOptions are the options of Invoke (functions-js
+// InvokeOptions are the options of [FunctionsClient.Invoke] (functions-js
 // FunctionInvokeOptions). The zero value POSTs no body.
 type InvokeOptions struct {
 	// Method is the HTTP method (default POST). GET and HEAD cannot carry a
@@ -55,8 +55,8 @@ type InvokeOptions struct {
 	// one (names in any case).
 	Headers map[string]string
 	// Body is the request body. nil sends none; a string is sent as
-	// text/plain; []byte and io.Reader as application/octet-stream; any
-	// other value, json.RawMessage included, as JSON. An io.Reader is
+	// text/plain; []byte and [io.Reader] as application/octet-stream; any
+	// other value, [json.RawMessage] included, as JSON. An io.Reader is
 	// streamed as for [BucketHandle.Upload] and never closed; it may be read
 	// until the answer's body is closed, since a function can start
 	// answering before it has read its whole request.
@@ -70,7 +70,7 @@ type InvokeOptions struct {
 
 // FunctionResponse is an Edge Function's answer. Body is the unread
 // response body: read it and Close it. For an error answer (returned with
-// an *Error) Body holds up to 64 KiB of the error body, already read.
+// an *[Error]) Body holds up to 64 KiB of the error body, already read.
 type FunctionResponse struct {
 	Status int
 	Header http.Header
@@ -99,7 +99,7 @@ func (r *FunctionResponse) Decode(v any) error {
 //
 // A 2xx answer is returned with its body unread: the caller must Close
 // resp.Body. Any other answer is returned both as resp (its body read, at
-// most 64 KiB) and as an *Error with Service "functions", the HTTP status
+// most 64 KiB) and as an *[Error] with Service "functions", the HTTP status
 // and the code and message of a JSON error body (functions-js
 // FunctionsHttpError). An answer from the Supabase relay rather than the
 // function (x-relay-error: true, even with a 2xx status) is such an error
@@ -147,8 +147,8 @@ func (f *FunctionsClient) Invoke(ctx context.Context, name string, opts *InvokeO
 	return &FunctionResponse{Status: resp.status, Header: resp.header, Body: resp.stream}, nil
 }
 
-// InvokeJSON calls the function name as Invoke does and decodes its JSON
-// answer into a T (the zero T for an empty answer).
+// InvokeJSON calls the function name as [FunctionsClient.Invoke] does and
+// decodes its JSON answer into a T (the zero T for an empty answer).
 func InvokeJSON[T any](ctx context.Context, f *FunctionsClient, name string, opts *InvokeOptions) (T, error) {
 	var v T
 	resp, err := f.Invoke(ctx, name, opts)
@@ -162,7 +162,7 @@ func InvokeJSON[T any](ctx context.Context, f *FunctionsClient, name string, opt
 	return v, err
 }
 
-// request builds the request for Invoke.
+// request builds the request for [FunctionsClient.Invoke].
 func (f *FunctionsClient) request(name string, o *InvokeOptions) (*apiRequest, error) {
 	method := o.Method
 	switch m := strings.ToUpper(method); m {
@@ -260,10 +260,10 @@ func isNewAPIKey(key string) bool {
 	return strings.HasPrefix(key, "sb_publishable_") || strings.HasPrefix(key, "sb_secret_")
 }
 
-// decodeFunctionsError builds an Error from an Edge Function's (or the
+// decodeFunctionsError builds an [Error] from an Edge Function's (or the
 // relay's) error answer: the code and message of a JSON body
 // ({"code","message"}, {"error"}, {"msg"}); otherwise functions-js's
-// message, with an excerpt of the body in Details.
+// message, with an excerpt of the body in [Error.Details].
 func decodeFunctionsError(status int, header http.Header, body []byte) *Error {
 	e := &Error{Service: ServiceFunctions, Status: status, relay: strings.EqualFold(header.Get("X-Relay-Error"), "true")}
 	var wire map[string]json.RawMessage
@@ -288,7 +288,7 @@ func decodeFunctionsError(status int, header http.Header, body []byte) *Error {
 	return e
 }
 
-// functionsErrorIs adds [ErrFunctionRelay] to Error.Is.
+// functionsErrorIs adds [ErrFunctionRelay] to [Error.Is].
 func functionsErrorIs(e *Error, target error) bool {
 	return target == ErrFunctionRelay && e.relay
 }

@@ -10,9 +10,9 @@ import (
 )
 
 // String describes q: its method, target and query parameters, the names
-// (never the values) of the headers set with Query.Header, and its error.
+// (never the values) of the headers set with [Query.Header], and its error.
 // A header value may be a credential (Authorization, apikey, a cookie);
-// Query.Preview shows the request in full, without the credentials the
+// [Query.Preview] shows the request in full, without the credentials the
 // client adds when sending.
 func (q Query) String() string {
 	var b strings.Builder
@@ -28,10 +28,10 @@ func (q Query) String() string {
 	return b.String()
 }
 
-// Format makes every fmt verb (%v, %+v, %#v, %s) print String.
+// Format makes every fmt verb (%v, %+v, %#v, %s) print [Query.String].
 func (q Query) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, q.String()) }
 
-// LogValue makes slog log what String shows.
+// LogValue makes slog log what [Query.String] shows.
 func (q Query) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("request", q.summary())}
 	if names := q.headerNames(); len(names) > 0 {

@@ -8,16 +8,16 @@ import (
 )
 
 // RPC starts a call of the Postgres function fn in the client's schema.
-// args (a struct, a map, a json.RawMessage or nil for none) is sent as the
-// JSON body of a POST. With RPCGet the call is a GET and the arguments go
-// in the query string; with Head it is a HEAD (no result body) unless an
+// args (a struct, a map, a [json.RawMessage] or nil for none) is sent as the
+// JSON body of a POST. With [RPCGet] the call is a GET and the arguments go
+// in the query string; with [Head] it is a HEAD (no result body) unless an
 // argument is an object, which cannot be sent in a query string: then it is
 // a POST with Prefer: return=minimal, as in supabase-js.
 //
 // The result can be filtered, ordered and paginated like a table when the
-// function returns a set of rows; Select then picks columns.
+// function returns a set of rows; [Query.Select] then picks columns.
 //
-// Options: RPCGet, Head, a CountMethod (CountExact, ...).
+// Options: [RPCGet], [Head], a [CountMethod] ([CountExact], ...).
 func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 	q := Query{c: c, kind: kindRPC, target: fn, rpcMethod: http.MethodPost}
 	if strings.TrimSpace(fn) == "" {

@@ -8,13 +8,13 @@ import (
 	"strings"
 )
 
-// FilterOption configures Query.Or.
+// FilterOption configures [Query.Or].
 type FilterOption interface{ applyFilter(*refOptions) }
 
-// OrderOption configures Query.Order.
+// OrderOption configures [Query.Order].
 type OrderOption interface{ applyOrder(*orderOptions) }
 
-// RangeOption configures Query.Limit and Query.Range.
+// RangeOption configures [Query.Limit] and [Query.Range].
 type RangeOption interface{ applyRange(*refOptions) }
 
 type refOptions struct{ table string }
@@ -26,14 +26,14 @@ type orderOptions struct {
 }
 
 // ReferencedTableOption applies a filter or modifier to an embedded
-// resource instead of the top-level rows; made by ReferencedTable. It is a
-// FilterOption, an OrderOption and a RangeOption.
+// resource instead of the top-level rows; made by [ReferencedTable]. It is a
+// [FilterOption], an [OrderOption] and a [RangeOption].
 type ReferencedTableOption struct{ table string }
 
-// ReferencedTable applies Or, Order, Limit or Range to the embedded
-// resource table (as named in Select, alias included) instead of the
-// top-level rows: the parameter becomes "<table>.or", "<table>.order",
-// "<table>.limit", "<table>.offset".
+// ReferencedTable applies [Query.Or], [Query.Order], [Query.Limit] or
+// [Query.Range] to the embedded resource table (as named in [Query.Select],
+// alias included) instead of the top-level rows: the parameter becomes
+// "<table>.or", "<table>.order", "<table>.limit", "<table>.offset".
 func ReferencedTable(table string) ReferencedTableOption { return ReferencedTableOption{table} }
 
 func (o ReferencedTableOption) applyFilter(r *refOptions) { r.table = o.table }
@@ -69,8 +69,8 @@ func NullsLast() OrderOption { return orderOptionFunc(func(o *orderOptions) { o.
 
 // Order sorts the rows by column (ascending unless Descending). Calling it
 // again adds a further sort key: Order("a", Descending()).Order("b") sends
-// order=a.desc,b.asc. Options: Ascending, Descending, NullsFirst, NullsLast,
-// ReferencedTable.
+// order=a.desc,b.asc. Options: [Ascending], [Descending], [NullsFirst],
+// [NullsLast], [ReferencedTable].
 func (q Query) Order(column string, opts ...OrderOption) Query {
 	if q.err != nil {
 		return q
@@ -108,7 +108,7 @@ func rangeOpts(opts []RangeOption) refOptions {
 	return r
 }
 
-// Limit returns at most n rows (limit=n). Option: ReferencedTable.
+// Limit returns at most n rows (limit=n). Option: [ReferencedTable].
 func (q Query) Limit(n int, opts ...RangeOption) Query {
 	if q.err != nil {
 		return q
@@ -121,7 +121,7 @@ func (q Query) Limit(n int, opts ...RangeOption) Query {
 
 // Range returns the rows from index from to index to, both inclusive and
 // counted from 0 (offset=from, limit=to-from+1). It replaces an earlier
-// Limit. Option: ReferencedTable.
+// [Query.Limit]. Option: [ReferencedTable].
 func (q Query) Range(from, to int, opts ...RangeOption) Query {
 	if q.err != nil {
 		return q
@@ -139,25 +139,25 @@ func (q Query) Range(from, to int, opts ...RangeOption) Query {
 
 // Single asks PostgREST for exactly one row as a JSON object (Accept:
 // application/vnd.pgrst.object+json). PostgREST answers 406 with code
-// PGRST116 when zero or several rows match; the error matches ErrNotFound
-// or ErrTooManyRows.
+// PGRST116 when zero or several rows match; the error matches [ErrNotFound]
+// or [ErrTooManyRows].
 func (q Query) Single() Query {
 	q.accept = acceptObject
 	return q
 }
 
-// MaybeSingle expects zero or one row. The request is unchanged (an
-// array); the check is made on the response, as supabase-js does: Execute
-// returns the row as a JSON object, or null for no row, and an error
-// matching ErrTooManyRows (PGRST116, status 406) for more than one. On a
-// write that check comes after the write has committed; use [MaybeOne],
-// which has PostgREST check and roll back.
+// MaybeSingle expects zero or one row. The request is unchanged (an array);
+// the check is made on the response, as supabase-js does: [Query.Execute]
+// returns the row as a JSON object, or null for no row, and an error matching
+// [ErrTooManyRows] (PGRST116, status 406) for more than one. On a write that
+// check comes after the write has committed; use [MaybeOne], which has
+// PostgREST check and roll back.
 func (q Query) MaybeSingle() Query {
 	q.maybeSingle = true
 	return q
 }
 
-// CSV asks for the rows as CSV (Accept: text/csv); Response.Body is the CSV
+// CSV asks for the rows as CSV (Accept: text/csv); [Response.Body] is the CSV
 // text.
 func (q Query) CSV() Query {
 	q.accept = acceptCSV
@@ -171,7 +171,7 @@ func (q Query) GeoJSON() Query {
 	return q
 }
 
-// ExplainOptions configures Query.Explain.
+// ExplainOptions configures [Query.Explain].
 type ExplainOptions struct {
 	Analyze  bool   // run the query and report real timings
 	Verbose  bool   // include output columns and more detail
@@ -184,7 +184,8 @@ type ExplainOptions struct {
 // Explain returns the query plan instead of the rows (Accept:
 // application/vnd.pgrst.plan+<format>). PostgREST only allows it when the
 // db-plan-enabled setting is on. The plan describes the query as it would be
-// answered in the media type chosen by Single, CSV or GeoJSON.
+// answered in the media type chosen by [Query.Single], [Query.CSV] or
+// [Query.GeoJSON].
 func (q Query) Explain(o ExplainOptions) Query {
 	if q.err != nil {
 		return q
@@ -208,9 +209,9 @@ func (q Query) Rollback() Query {
 	return q
 }
 
-// MaxAffected makes an Update, Delete or RPC fail, changing nothing, when
-// it would affect more than n rows (Prefer: handling=strict,
-// max-affected=n). Needs PostgREST 13 or later.
+// MaxAffected makes [Query.Update], [Query.Delete] or [Client.RPC] fail,
+// changing nothing, when it would affect more than n rows (Prefer:
+// handling=strict, max-affected=n). Needs PostgREST 13 or later.
 func (q Query) MaxAffected(n int) Query {
 	if q.err != nil {
 		return q
@@ -225,7 +226,7 @@ func (q Query) MaxAffected(n int) Query {
 
 // StripNulls asks PostgREST to leave null-valued keys out of the returned
 // objects (Accept: application/vnd.pgrst.array+json;nulls=stripped, or the
-// object variant with Single). It cannot be combined with CSV.
+// object variant with [Query.Single]). It cannot be combined with [Query.CSV].
 func (q Query) StripNulls() Query {
 	q.stripNulls = true
 	return q
@@ -233,7 +234,7 @@ func (q Query) StripNulls() Query {
 
 // Header sets an HTTP header on this query's request only. It is applied
 // after the headers the query computes (Accept, Prefer, ...), so it
-// replaces them; headers set with WithHeaders on the client still take
+// replaces them; headers set with [WithHeaders] on the client still take
 // precedence. Setting Authorization or apikey here replaces the client's
 // credentials for this request.
 func (q Query) Header(name, value string) Query {
@@ -251,7 +252,7 @@ func (q Query) Header(name, value string) Query {
 }
 
 // Retry allows the request to be retried after network errors and 503 or
-// 520 answers, per the client's RetryPolicy. Reads (GET, HEAD) are always
+// 520 answers, per the client's [RetryPolicy]. Reads (GET, HEAD) are always
 // retryable; writes only with Retry, since a write that reached the server
 // may be applied twice.
 func (q Query) Retry() Query {

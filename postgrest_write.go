@@ -11,10 +11,11 @@ import (
 // JSON paths "data->>key", casts "price::text", aggregates "amount.sum()").
 // Whitespace outside double quotes is removed; "" means "*".
 //
-// On a read, the options are a CountMethod (CountExact, ...) and Head.
-// After Insert, Upsert, Update, Delete or on an RPC query, Select asks for
-// the affected rows (or the function's result set) back (Prefer:
-// return=representation); a CountMethod is accepted there too.
+// On a read, the options are a [CountMethod] ([CountExact], ...) and [Head].
+// After [Query.Insert], [Query.Upsert], [Query.Update], [Query.Delete] or on
+// a [Client.RPC] query, Select asks for the affected rows (or the function's
+// result set) back (Prefer: return=representation); a CountMethod is accepted
+// there too.
 func (q Query) Select(columns string, opts ...SelectOption) Query {
 	if q.err != nil {
 		return q
@@ -77,21 +78,22 @@ func (q Query) startWrite(kind queryKind, opts []WriteOption) (Query, writeOptio
 // Insert adds rows: values is one row (a struct or map) or several (a slice
 // of them), encoded with encoding/json. For several rows the union of their
 // keys is sent as columns="a","b" in first-seen order, so rows may omit
-// keys (see DefaultToNull). Struct fields keep their declaration order; map
-// keys are sorted by encoding/json, and a json.RawMessage keeps its order.
+// keys (see [DefaultToNull]). Struct fields keep their declaration order; map
+// keys are sorted by encoding/json, and a [json.RawMessage] keeps its order.
 //
-// Options: a CountMethod, DefaultToNull. Rows are returned only if Select is added.
+// Options: a [CountMethod], [DefaultToNull]. Rows are returned only if
+// [Query.Select] is added.
 func (q Query) Insert(values any, opts ...WriteOption) Query {
 	q, _ = q.startWrite(kindInsert, opts)
 	return q.withRows("Insert", values)
 }
 
 // Upsert inserts rows, or updates those that conflict with an existing row
-// on the primary key or the OnConflict columns (Prefer:
-// resolution=merge-duplicates; IgnoreDuplicates keeps the existing rows
-// instead). values is as for Insert.
+// on the primary key or the [OnConflict] columns (Prefer:
+// resolution=merge-duplicates; [IgnoreDuplicates] keeps the existing rows
+// instead). values is as for [Query.Insert].
 //
-// Options: OnConflict, IgnoreDuplicates, a CountMethod, DefaultToNull.
+// Options: [OnConflict], [IgnoreDuplicates], a [CountMethod], [DefaultToNull].
 func (q Query) Upsert(values any, opts ...WriteOption) Query {
 	q, o := q.startWrite(kindUpsert, opts)
 	if q.err != nil {
@@ -146,7 +148,7 @@ func (q Query) withRows(method string, values any) Query {
 // only the columns to change). Without a filter PostgREST updates every row
 // the role may update.
 //
-// Option: a CountMethod. Rows are returned only if Select is added.
+// Option: a [CountMethod]. Rows are returned only if [Query.Select] is added.
 func (q Query) Update(values any, opts ...WriteOption) Query {
 	q, _ = q.startWrite(kindUpdate, opts)
 	if q.err != nil {
@@ -166,7 +168,7 @@ func (q Query) Update(values any, opts ...WriteOption) Query {
 // Delete removes every row the filters match. Without a filter PostgREST
 // deletes every row the role may delete.
 //
-// Option: a CountMethod. Rows are returned only if Select is added.
+// Option: a [CountMethod]. Rows are returned only if [Query.Select] is added.
 func (q Query) Delete(opts ...WriteOption) Query {
 	q, _ = q.startWrite(kindDelete, opts)
 	return q

@@ -90,10 +90,10 @@ type sessionManager struct {
 	// invalid although its expiry said otherwise.
 	rejected atomic.Pointer[string]
 	loaded   atomic.Bool
-	// lost is set while the session has ended without SignOut (see
-	// loseLocked): calls needing it fail with its error instead of going
-	// on as anon. Set before cur is emptied and cleared after cur is set,
-	// so that no reader sees neither.
+	// lost is set while the session has ended without [AuthClient.SignOut]
+	// (see loseLocked): calls needing it fail with its error instead of going
+	// on as anon. Set before cur is emptied and cleared after cur is set, so
+	// that no reader sees neither.
 	lost atomic.Pointer[lostSession]
 
 	flights flightGroup // this client's refreshes, keyed by refresh token
@@ -138,8 +138,8 @@ const maxClockSkew = time.Hour
 
 // noteServerDate records the skew between the server's Date header and the
 // local clock; differences under 2 s are Date's resolution and ignored, and
-// differences beyond maxClockSkew are logged (Warn the first time, then
-// Debug) and ignored.
+// differences beyond maxClockSkew are logged ([slog.LevelWarn] the first
+// time, then [slog.LevelDebug]) and ignored.
 func (m *sessionManager) noteServerDate(h http.Header) {
 	d, err := http.ParseTime(h.Get("Date"))
 	if err != nil {
@@ -196,7 +196,7 @@ func (m *sessionManager) withExpiry(s *Session) *Session {
 
 // validAccessToken reports whether tok can be sent as a bearer token:
 // printable ASCII without spaces. A token with a line break or another
-// control byte would be refused by net/http on every request, and one with
+// control byte would be refused by [net/http] on every request, and one with
 // a space would not parse as "Bearer <token>".
 func validAccessToken(tok string) bool {
 	if tok == "" {
@@ -285,8 +285,8 @@ func (m *sessionManager) snapshot() (*Session, uint64) {
 }
 
 // current returns the session without refreshing it: nil when signed out,
-// the lost state's error (matching ErrSessionExpired) when the session
-// ended without SignOut.
+// the lost state's error (matching [ErrSessionExpired]) when the session
+// ended without [AuthClient.SignOut].
 func (m *sessionManager) current(ctx context.Context) (*Session, error) {
 	if s := m.cur.Load(); s != nil {
 		return s, nil
@@ -376,7 +376,7 @@ func (m *sessionManager) set(ctx context.Context, s *Session, event AuthChangeEv
 	return errors.Join(lerr, err)
 }
 
-// lockForWrite takes a LockingStore's lock for a sign-in, sign-out or user
+// lockForWrite takes a [LockingStore]'s lock for a sign-in, sign-out or user
 // update, so that the write is never overtaken by a refresh that another
 // process holding the lock is about to commit (which would bring a signed
 // out session back, or replace a new sign-in). The change already happened
@@ -400,8 +400,8 @@ func (m *sessionManager) lockForWrite(ctx context.Context) (unlock func(), err e
 	return unlock, nil
 }
 
-// forSignOut returns the session SignOut is to end, with a token the server
-// accepts (refreshed first when it expires within margin, as in
+// forSignOut returns the session [AuthClient.SignOut] is to end, with a token
+// the server accepts (refreshed first when it expires within margin, as in
 // supabase-js), and the generation it belongs to. It returns a nil session
 // when there is nothing to end on the server:
 //   - nobody is signed in, or a sign-in or sign-out replaced the session
@@ -415,9 +415,10 @@ func (m *sessionManager) lockForWrite(ctx context.Context) (unlock func(), err e
 // removed from the store when local is set, and the error returned: it may
 // still be alive on the server.
 //
-// A session that ended without SignOut (the lost state) has nothing left
-// to end either: with local, the client leaves the lost state and goes on
-// signed out, as asked; without, the lost state's error is returned.
+// A session that ended without [AuthClient.SignOut] (the lost state) has
+// nothing left to end either: with local, the client leaves the lost state
+// and goes on signed out, as asked; without, the lost state's error is
+// returned.
 func (m *sessionManager) forSignOut(ctx context.Context, margin time.Duration, local bool) (*Session, uint64, error) {
 	_, gen := m.snapshot()
 	s, err := m.current(ctx)
@@ -575,11 +576,12 @@ func (m *sessionManager) tokenRejected(ctx context.Context, token string) bool {
 	return m.cur.Load() == nil && m.lost.Load() != nil
 }
 
-// lostSession is the lost state: the session ended without SignOut.
+// lostSession is the lost state: the session ended without
+// [AuthClient.SignOut].
 type lostSession struct{ err error }
 
 // codeSessionExpired is Auth's own code for a session that has ended; the
-// lost state's error carries it, so it matches ErrSessionExpired.
+// lost state's error carries it, so it matches [ErrSessionExpired].
 const codeSessionExpired = "session_expired"
 
 // sessionEnded is the lost state's error: what happened, the way out, and
@@ -593,8 +595,9 @@ func sessionEnded(what string, cause error) error {
 	return fmt.Errorf("%w: %w", e, cause)
 }
 
-// endSession ends s without SignOut (see loseLocked), unless the session
-// moved on meanwhile. Never call it with the store's lock or m.mu held.
+// endSession ends s without [AuthClient.SignOut] (see loseLocked), unless the
+// session moved on meanwhile. Never call it with the store's lock or m.mu
+// held.
 func (m *sessionManager) endSession(ctx context.Context, s *Session, cause error) {
 	unlock, _ := m.lockForWrite(ctx)
 	defer unlock()
@@ -605,13 +608,13 @@ func (m *sessionManager) endSession(ctx context.Context, s *Session, cause error
 	}
 }
 
-// loseLocked ends the current session without SignOut: its refresh token
-// was refused or spent and its access token is dead, or the server ended
-// it. SIGNED_OUT is emitted, as for a sign-out, but the client enters the
-// lost state: calls needing the session (queries included) fail with an
-// error matching ErrSessionExpired until a sign-in or SignOut, instead of
-// silently going on as anon, and the store keeps an ended record so that a
-// client started later reports the same. m.mu must be held, and the
+// loseLocked ends the current session without [AuthClient.SignOut]: its
+// refresh token was refused or spent and its access token is dead, or the
+// server ended it. SIGNED_OUT is emitted, as for a sign-out, but the client
+// enters the lost state: calls needing the session (queries included) fail
+// with an error matching [ErrSessionExpired] until a sign-in or SignOut,
+// instead of silently going on as anon, and the store keeps an ended record
+// so that a client started later reports the same. m.mu must be held, and the
 // store's lock too where the caller can take it.
 func (m *sessionManager) loseLocked(ctx context.Context, cause error) {
 	had := m.cur.Load()
@@ -643,8 +646,8 @@ func (m *sessionManager) saveEndedLocked(ctx context.Context, had *Session) {
 	}
 }
 
-// forgetLost leaves the lost state (SignOut): the client goes on signed
-// out, and an ended record is removed from the store. A sign-in that
+// forgetLost leaves the lost state ([AuthClient.SignOut]): the client goes on
+// signed out, and an ended record is removed from the store. A sign-in that
 // happened meanwhile is left alone. It returns the store's error.
 func (m *sessionManager) forgetLost(ctx context.Context) error {
 	unlock, lerr := m.lockForWrite(ctx)

@@ -27,7 +27,7 @@ const (
 // fn's own while fn runs (consecutive TOKEN_REFRESHED are merged), so fn
 // must return: a fn blocked for good keeps its goroutine, and the events
 // sent to it, until the process ends. The store is read without a
-// deadline: SessionStore.Load must not block indefinitely.
+// deadline: [SessionStore.Load] must not block indefinitely.
 func (m *sessionManager) subscribe(fn func(AuthChangeEvent, *Session)) func() {
 	if err := m.load(context.Background()); err != nil {
 		m.log.LogAttrs(context.Background(), slog.LevelError, "supabase: loading stored session failed", slog.Any("error", err))

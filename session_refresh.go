@@ -157,7 +157,7 @@ func (m *sessionManager) saveSpentLocked(ctx context.Context, cur *Session) {
 // process rotated our refresh token, or nil. When another process spent
 // our refresh token without learning its successor (the store holds our
 // access token without a refresh token, see saveSpentLocked), it returns an
-// error matching ErrInvalidResponse: the token must not be sent again.
+// error matching [ErrInvalidResponse]: the token must not be sent again.
 func (m *sessionManager) storedRotation(ctx context.Context, s *Session) (*Session, error) {
 	if _, ok := m.store.(LockingStore); !ok {
 		return nil, nil
@@ -259,7 +259,7 @@ func permanentRefreshError(err error) bool {
 }
 
 // spentRefreshError reports whether a refresh was answered 2xx with a body
-// that is not a usable session (ErrInvalidResponse). The server has
+// that is not a usable session ([ErrInvalidResponse]). The server has
 // rotated the token all the same: it is spent, and its successor lost.
 func spentRefreshError(err error) bool {
 	var e *Error
@@ -289,8 +289,8 @@ func (m *sessionManager) exchange(ctx context.Context, refreshToken string) (*Se
 
 // decodeSession decodes a session answer (sign-in, refresh). A body that
 // is not a session, has no access token, or one that cannot be sent as a
-// bearer token (see validAccessToken) is an *Error matching
-// ErrInvalidResponse. The expiry is normalised (see normalizeExpiry).
+// bearer token (see validAccessToken) is an *[Error] matching
+// [ErrInvalidResponse]. The expiry is normalised (see normalizeExpiry).
 func (m *sessionManager) decodeSession(body []byte) (*Session, error) {
 	var s Session
 	if err := json.Unmarshal(body, &s); err != nil {

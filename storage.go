@@ -14,10 +14,10 @@ import (
 )
 
 // StorageClient is the Supabase Storage API (/storage/v1): buckets, and the
-// files in them through From. Requests carry the same credentials as every
-// other request of its Client, read when each request is sent, so Storage's
-// RLS policies on storage.objects and storage.buckets see the signed-in
-// user (or anon).
+// files in them through [StorageClient.From]. Requests carry the same
+// credentials as every other request of its [Client], read when each request
+// is sent, so Storage's RLS policies on storage.objects and storage.buckets
+// see the signed-in user (or anon).
 //
 // A StorageClient is safe for concurrent use. It never changes: a client
 // derived with [Client.WithAccessToken] or [Client.WithSession] has its own.
@@ -33,11 +33,11 @@ func (s *StorageClient) String() string {
 	return "supabase.StorageClient{url: " + s.baseURL() + "}"
 }
 
-// Format prints String for every verb, so no key or token can leak through
-// fmt or slog.
+// Format prints [StorageClient.String] for every verb, so no key or token can
+// leak through fmt or slog.
 func (s *StorageClient) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, s.String()) }
 
-// ready reports why s cannot send requests: a client not made by NewClient,
+// ready reports why s cannot send requests: a client not made by [NewClient],
 // or the sticky error of a derived client (an empty access token).
 func (s *StorageClient) ready() error {
 	if s == nil || s.c == nil || s.c.core == nil {
@@ -53,7 +53,8 @@ type Bucket struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	Owner string `json:"owner"`
-	// Public buckets serve their files without credentials ([BucketHandle.PublicURL]).
+	// Public buckets serve their files without credentials
+	// ([BucketHandle.PublicURL]).
 	Public bool `json:"public"`
 	// Type is "STANDARD" or "ANALYTICS" ("" when Storage did not say).
 	Type string `json:"type,omitempty"`
@@ -153,8 +154,8 @@ func (s *StorageClient) CreateBucket(ctx context.Context, id string, opts *Bucke
 	return s.call(ctx, http.MethodPost, "/bucket", body, nil, false)
 }
 
-// UpdateBucket changes the settings of bucket id (storage-js
-// updateBucket). Public is always sent; opts nil makes the bucket private.
+// UpdateBucket changes the settings of bucket id (storage-js updateBucket).
+// [BucketOptions.Public] is always sent; opts nil makes the bucket private.
 func (s *StorageClient) UpdateBucket(ctx context.Context, id string, opts *BucketOptions) error {
 	body, err := s.bucketBody("UpdateBucket", id, opts, false)
 	if err != nil {
@@ -405,11 +406,11 @@ func objectURLPath(kind, bucket, path string) string {
 // ---------------------------------------------------------------------------
 // Errors
 
-// decodeStorageError builds an Error from a Storage error response, as
+// decodeStorageError builds an [Error] from a Storage error response, as
 // storage-js reads it: statusCode from the body's statusCode (else its
 // code, else the HTTP status); the message from msg, message,
 // error_description or error; a body that is not JSON gives the status
-// text (its excerpt is kept in Details).
+// text (its excerpt is kept in [Error.Details]).
 func decodeStorageError(status int, body []byte) *Error {
 	e := &Error{Service: ServiceStorage, Status: status, StatusCode: strconv.Itoa(status)}
 	var wire map[string]json.RawMessage
@@ -477,7 +478,7 @@ var storageStatusCodes = map[error]string{
 	ErrRateLimited:      "429",
 }
 
-// storageErrorIs adds Storage's categories to Error.Is.
+// storageErrorIs adds Storage's categories to [Error.Is].
 func storageErrorIs(e *Error, target error) bool {
 	for _, c := range storageCodes[target] {
 		if e.Code == c {

@@ -42,8 +42,8 @@ func (b *BucketHandle) String() string {
 	return "supabase.BucketHandle{bucket: " + strconv.Quote(b.bucket) + ", url: " + b.s.baseURL() + "}"
 }
 
-// Format prints String for every verb, so no key or token can leak through
-// fmt or slog.
+// Format prints [BucketHandle.String] for every verb, so no key or token can
+// leak through fmt or slog.
 func (b *BucketHandle) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, b.String()) }
 
 func (b *BucketHandle) ready() error {
@@ -56,9 +56,9 @@ func (b *BucketHandle) ready() error {
 // ---------------------------------------------------------------------------
 // Upload
 
-// UploadOptions are the options of Upload, Update and
-// [BucketHandle.UploadToSignedURL] (storage-js FileOptions). The zero value
-// is ready to use.
+// UploadOptions are the options of [BucketHandle.Upload],
+// [BucketHandle.Update] and [BucketHandle.UploadToSignedURL] (storage-js
+// FileOptions). The zero value is ready to use.
 type UploadOptions struct {
 	// ContentType is stored with the object and sent back on download.
 	// Default "application/octet-stream".
@@ -67,7 +67,7 @@ type UploadOptions struct {
 	// one hour) and kept for the object's downloads.
 	CacheMaxAge time.Duration
 	// Upsert replaces an existing object instead of failing with an error
-	// matching [ErrConflict]. (Update always replaces.)
+	// matching [ErrConflict]. ([BucketHandle.Update] always replaces.)
 	Upsert bool
 	// Metadata is any value that encodes to a JSON object; it is stored as
 	// the object's user metadata (sent base64-encoded in x-metadata).
@@ -79,7 +79,7 @@ type UploadOptions struct {
 
 // defaultUploadContentType is the Content-Type of uploads that name none.
 // storage-js sends text/plain;charset=UTF-8, which is wrong for most bytes
-// an io.Reader yields; this is HTTP's type for unknown bytes, and S3's.
+// an [io.Reader] yields; this is HTTP's type for unknown bytes, and S3's.
 const defaultUploadContentType = "application/octet-stream"
 
 // header builds the upload headers; upsert says whether x-upsert is sent.
@@ -140,24 +140,24 @@ type UploadResult struct {
 
 // Upload stores body as the object path (storage-js upload). body is
 // streamed: it is read while the request is sent and never held in memory.
-// Its length is sent when it is known (bytes.Reader, strings.Reader,
-// bytes.Buffer, a seekable *os.File), so Storage can refuse an oversized
-// file at once. A body that is an io.Seeker is rewound and sent again when
+// Its length is sent when it is known ([bytes.Reader], [strings.Reader],
+// [bytes.Buffer], a seekable *[os.File]), so Storage can refuse an oversized
+// file at once. A body that is an [io.Seeker] is rewound and sent again when
 // the request is replayed after a refused JWT; any other body is sent once,
 // and such a refusal is returned (the session is refreshed for the next
 // call). body is never closed; it is not read after Upload returns.
 //
 // Leading, trailing and repeated slashes in path are dropped. An existing
-// object is an error matching [ErrConflict] unless opts.Upsert is set; a
-// refusal by RLS matches [ErrPermissionDenied]; a file over the bucket's
-// limit matches [ErrTooLarge]. opts may be nil.
+// object is an error matching [ErrConflict] unless [UploadOptions.Upsert] is
+// set; a refusal by RLS matches [ErrPermissionDenied]; a file over the
+// bucket's limit matches [ErrTooLarge]. opts may be nil.
 func (b *BucketHandle) Upload(ctx context.Context, path string, body io.Reader, opts *UploadOptions) (*UploadResult, error) {
 	return b.upload(ctx, "Upload", http.MethodPost, path, body, opts)
 }
 
-// Update replaces the object path with body (storage-js update), streamed
-// as for Upload. Storage serves it as an upsert: a missing object is
-// created, if the INSERT policy allows it; the UPDATE policy decides over
+// Update replaces the object path with body (storage-js update), streamed as
+// for [BucketHandle.Upload]. Storage serves it as an upsert: a missing object
+// is created, if the INSERT policy allows it; the UPDATE policy decides over
 // an existing one.
 func (b *BucketHandle) Update(ctx context.Context, path string, body io.Reader, opts *UploadOptions) (*UploadResult, error) {
 	return b.upload(ctx, "Update", http.MethodPut, path, body, opts)
@@ -199,7 +199,7 @@ func (b *BucketHandle) upload(ctx context.Context, call, method, path string, bo
 type TransformOptions struct {
 	Width  int
 	Height int
-	// Resize is ResizeCover (the default), ResizeContain or ResizeFill.
+	// Resize is [ResizeCover] (the default), [ResizeContain] or [ResizeFill].
 	Resize ResizeMode
 	// Format "origin" keeps the original format; empty lets Storage choose
 	// (WebP for clients that accept it).
@@ -208,10 +208,11 @@ type TransformOptions struct {
 	Quality int
 }
 
-// ResizeMode is how a transformed image fits Width and Height.
+// ResizeMode is how a transformed image fits [TransformOptions.Width] and
+// [TransformOptions.Height].
 type ResizeMode string
 
-// Resize modes of TransformOptions.
+// Resize modes of [TransformOptions].
 const (
 	ResizeCover   ResizeMode = "cover"
 	ResizeContain ResizeMode = "contain"
@@ -273,24 +274,26 @@ func (t *TransformOptions) body() map[string]any {
 	return m
 }
 
-// DownloadOptions are the options of Download and [BucketHandle.DownloadBytes].
+// DownloadOptions are the options of [BucketHandle.Download] and
+// [BucketHandle.DownloadBytes].
 type DownloadOptions struct {
 	// Transform downloads a transformed image (from
 	// /render/image/authenticated) instead of the stored bytes.
 	Transform *TransformOptions
-	// MaxBytes bounds [BucketHandle.DownloadBytes] (default 32 MiB): a
-	// larger object is an error matching [ErrTooLarge]. Download ignores it.
+	// MaxBytes bounds [BucketHandle.DownloadBytes] (default 32 MiB): a larger
+	// object is an error matching [ErrTooLarge]. [BucketHandle.Download]
+	// ignores it.
 	MaxBytes int64
 }
 
 // defaultMaxDownloadBytes is [BucketHandle.DownloadBytes]' default bound.
 const defaultMaxDownloadBytes = 32 << 20
 
-// ObjectReader streams a downloaded object. It is an io.ReadCloser: read
-// it to the end, then Close it (always Close it). A download cut off
-// before its Content-Length returns an error wrapping io.ErrUnexpectedEOF
-// from Read, never a clean io.EOF, so a truncated file is never mistaken
-// for a complete one.
+// ObjectReader streams a downloaded object. It is an [io.ReadCloser]: read it
+// to the end, then [ObjectReader.Close] it (always Close it). A download cut
+// off before its Content-Length returns an error wrapping
+// [io.ErrUnexpectedEOF] from [ObjectReader.Read], never a clean [io.EOF], so
+// a truncated file is never mistaken for a complete one.
 type ObjectReader struct {
 	// ContentType is the object's Content-Type as Storage sent it.
 	ContentType string
@@ -355,9 +358,9 @@ func (b *BucketHandle) Download(ctx context.Context, path string, opts *Download
 }
 
 // DownloadBytes downloads the object path into memory, at most
-// opts.MaxBytes (default 32 MiB): a larger object is an error matching
-// [ErrTooLarge], found from its Content-Length before reading when Storage
-// sends one. Use Download to stream large objects.
+// [DownloadOptions.MaxBytes] (default 32 MiB): a larger object is an error
+// matching [ErrTooLarge], found from its Content-Length before reading when
+// Storage sends one. Use [BucketHandle.Download] to stream large objects.
 func (b *BucketHandle) DownloadBytes(ctx context.Context, path string, opts *DownloadOptions) ([]byte, error) {
 	limit := int64(defaultMaxDownloadBytes)
 	if opts != nil && opts.MaxBytes != 0 {
@@ -388,8 +391,8 @@ func (b *BucketHandle) DownloadBytes(ctx context.Context, path string, opts *Dow
 // ---------------------------------------------------------------------------
 // Listing, moving, removing
 
-// FileObject is an object (or, from List, a folder: only Name set) as
-// Storage lists it.
+// FileObject is an object (or, from [BucketHandle.List], a folder: only Name
+// set) as Storage lists it.
 type FileObject struct {
 	Name           string         `json:"name"`
 	ID             string         `json:"id"`
@@ -415,7 +418,8 @@ type FileMetadata struct {
 	HTTPStatusCode int       `json:"httpStatusCode"`
 }
 
-// ListOptions page, order and filter List (storage-js SearchOptions).
+// ListOptions page, order and filter [BucketHandle.List] (storage-js
+// SearchOptions).
 type ListOptions struct {
 	// Limit is the page size (default 100).
 	Limit int
@@ -429,7 +433,7 @@ type ListOptions struct {
 	Search string
 }
 
-// SortBy orders List's entries.
+// SortBy orders [BucketHandle.List]'s entries.
 type SortBy struct {
 	// Column is "name", "created_at", "updated_at" or "last_accessed_at".
 	Column string `json:"column"`
@@ -473,7 +477,8 @@ func (b *BucketHandle) List(ctx context.Context, prefix string, opts *ListOption
 	return out, err
 }
 
-// DestinationOptions say where Move and Copy put the object.
+// DestinationOptions say where [BucketHandle.Move] and [BucketHandle.Copy]
+// put the object.
 type DestinationOptions struct {
 	// DestinationBucket is the bucket to move or copy to (default: this one).
 	DestinationBucket string
@@ -500,7 +505,7 @@ func (b *BucketHandle) transferBody(call, from, to string, opts *DestinationOpti
 }
 
 // Move renames the object from to the path to (storage-js move), in this
-// bucket or opts.DestinationBucket. opts may be nil.
+// bucket or [DestinationOptions.DestinationBucket]. opts may be nil.
 func (b *BucketHandle) Move(ctx context.Context, from, to string, opts *DestinationOptions) error {
 	body, err := b.transferBody("Move", from, to, opts)
 	if err != nil {
@@ -510,8 +515,8 @@ func (b *BucketHandle) Move(ctx context.Context, from, to string, opts *Destinat
 }
 
 // Copy copies the object from to the path to (storage-js copy), in this
-// bucket or opts.DestinationBucket, and returns the copy's full key
-// ("<bucket>/<path>"). opts may be nil.
+// bucket or [DestinationOptions.DestinationBucket], and returns the copy's
+// full key ("<bucket>/<path>"). opts may be nil.
 func (b *BucketHandle) Copy(ctx context.Context, from, to string, opts *DestinationOptions) (string, error) {
 	body, err := b.transferBody("Copy", from, to, opts)
 	if err != nil {

@@ -20,7 +20,8 @@ type URLOptions struct {
 	// DownloadAs makes browsers save the file under this name; it implies
 	// Download.
 	DownloadAs string
-	// Transform serves a transformed image (not for [BucketHandle.CreateSignedURLs]).
+	// Transform serves a transformed image (not for
+	// [BucketHandle.CreateSignedURLs]).
 	Transform *TransformOptions
 }
 
@@ -93,9 +94,9 @@ type SignedURL struct {
 }
 
 // CreateSignedURLs signs several objects at once (storage-js
-// createSignedUrls); the result has one entry per path. A path Storage
-// does not sign has its Error set rather than failing the call. opts may be
-// nil; Transform is not supported here.
+// createSignedUrls); the result has one entry per path. A path Storage does
+// not sign has its [SignedURL.Error] set rather than failing the call. opts
+// may be nil; [URLOptions.Transform] is not supported here.
 func (b *BucketHandle) CreateSignedURLs(ctx context.Context, paths []string, expiresIn time.Duration, opts *URLOptions) ([]SignedURL, error) {
 	if err := b.ready(); err != nil {
 		return nil, err
@@ -231,9 +232,9 @@ type SignedUploadOptions struct {
 }
 
 // CreateSignedUploadURL returns a URL and token with which
-// [BucketHandle.UploadToSignedURL] (or any HTTP client) can upload the object path
-// without further credentials (storage-js createSignedUploadUrl). Signing
-// is subject to the caller's RLS insert policy. opts may be nil.
+// [BucketHandle.UploadToSignedURL] (or any HTTP client) can upload the object
+// path without further credentials (storage-js createSignedUploadUrl).
+// Signing is subject to the caller's RLS insert policy. opts may be nil.
 func (b *BucketHandle) CreateSignedUploadURL(ctx context.Context, path string, opts *SignedUploadOptions) (*SignedUploadURL, error) {
 	if err := b.ready(); err != nil {
 		return nil, err
@@ -275,8 +276,8 @@ func (b *BucketHandle) CreateSignedUploadURL(ctx context.Context, path string, o
 
 // UploadToSignedURL uploads body as the object path with a token from
 // [BucketHandle.CreateSignedUploadURL] (storage-js uploadToSignedUrl),
-// streamed as for Upload. opts.Upsert is sent, but the token decides. opts
-// may be nil.
+// streamed as for [BucketHandle.Upload]. [UploadOptions.Upsert] is sent, but
+// the token decides. opts may be nil.
 func (b *BucketHandle) UploadToSignedURL(ctx context.Context, path, token string, body io.Reader, opts *UploadOptions) (*UploadResult, error) {
 	if err := b.ready(); err != nil {
 		return nil, err

@@ -15,22 +15,22 @@ import (
 
 // SessionStore persists a client's session. The client loads it once, on
 // first use, and saves every change (sign-in, refresh, user update) before
-// anyone sees the new session; Delete is called on sign-out.
+// anyone sees the new session; [SessionStore.Delete] is called on sign-out.
 //
-// When a session ends without SignOut (its refresh token was refused or
-// spent once the access token had expired, or Auth ended it), the client
-// saves a record of that in its place: a Session without tokens. A client
-// that later loads it reports ErrSessionExpired, as the one that lost the
-// session does, instead of starting signed out and querying as anon; a
-// sign-in replaces the record and SignOut deletes it. A store needs nothing
-// special for this: Load returns what Save was given. A store that drops
-// sessions without an access token still works; a client loading from it
-// after such a loss starts signed out.
+// When a session ends without [AuthClient.SignOut] (its refresh token was
+// refused or spent once the access token had expired, or Auth ended it), the
+// client saves a record of that in its place: a [Session] without tokens. A
+// client that later loads it reports [ErrSessionExpired], as the one that
+// lost the session does, instead of starting signed out and querying as anon;
+// a sign-in replaces the record and SignOut deletes it. A store needs nothing
+// special for this: [SessionStore.Load] returns what [SessionStore.Save] was
+// given. A store that drops sessions without an access token still works; a
+// client loading from it after such a loss starts signed out.
 //
 // Implementations must be safe for concurrent use. Load returns (nil, nil)
 // when nothing is stored. When what is stored is not a session (corrupt
-// data), Load should return an error matching ErrStoredSessionInvalid (a
-// *json.SyntaxError or *json.UnmarshalTypeError in the chain is recognised
+// data), Load should return an error matching [ErrStoredSessionInvalid] (a
+// *[json.SyntaxError] or *[json.UnmarshalTypeError] in the chain is recognised
 // too): the client then logs it and starts signed out, and the next
 // sign-in overwrites the data. Any other Load error is taken as transient:
 // the call that needed the session returns it and the next call tries again.
@@ -40,16 +40,16 @@ type SessionStore interface {
 	Delete(ctx context.Context) error
 }
 
-// ErrStoredSessionInvalid is matched by the error of a SessionStore's Load
+// ErrStoredSessionInvalid is matched by the error of [SessionStore.Load]
 // when the stored data is not a session.
 var ErrStoredSessionInvalid = errors.New("supabase: stored data is not a session")
 
-// endedTokenType is the TokenType of an ended record.
+// endedTokenType is the [Session.TokenType] of an ended record.
 const endedTokenType = "ended"
 
 // endedRecord is what the store keeps in place of s once s ended without
-// SignOut (see sessionManager.loseLocked): no token, only the user, so that
-// a tool reading the store can still say whose session it was.
+// [AuthClient.SignOut] (see sessionManager.loseLocked): no token, only the
+// user, so that a tool reading the store can still say whose session it was.
 func endedRecord(s *Session) *Session {
 	return &Session{TokenType: endedTokenType, User: s.User}
 }
@@ -59,7 +59,7 @@ func isEndedRecord(s *Session) bool {
 	return s != nil && s.AccessToken == "" && s.RefreshToken == "" && s.TokenType == endedTokenType
 }
 
-// storeDataInvalid reports whether err, from SessionStore.Load, says the
+// storeDataInvalid reports whether err, from [SessionStore.Load], says the
 // stored data is corrupt rather than unreadable for now.
 func storeDataInvalid(err error) bool {
 	var syntax *json.SyntaxError
@@ -67,11 +67,11 @@ func storeDataInvalid(err error) bool {
 	return errors.Is(err, ErrStoredSessionInvalid) || errors.As(err, &syntax) || errors.As(err, &typ)
 }
 
-// LockingStore is a SessionStore shared between processes. The client holds
-// Lock around each refresh, re-reading the store inside it so a refresh
-// token rotated by another process is adopted, never sent twice, and around
-// every write of its own (sign-in, sign-out, user update), so such a write
-// is never overtaken by a refresh another process is committing.
+// LockingStore is a [SessionStore] shared between processes. The client holds
+// [LockingStore.Lock] around each refresh, re-reading the store inside it so
+// a refresh token rotated by another process is adopted, never sent twice,
+// and around every write of its own (sign-in, sign-out, user update), so such
+// a write is never overtaken by a refresh another process is committing.
 //
 // Load, Save and Delete are called while Lock is held (and Load also
 // without it): they must not take the lock themselves. Lock is not
@@ -82,12 +82,12 @@ type LockingStore interface {
 	Lock(ctx context.Context) (unlock func(), err error)
 }
 
-// CodeVerifierStore is implemented by a SessionStore that also keeps the
-// code verifier of a pending PKCE flow (see FlowPKCE), from the call that
-// starts it (SignInWithOAuthURL, SignInWithOTP, ...) to
-// ExchangeCodeForSession. MemoryStore and FileStore implement it; with a
-// FileStore, a command-line tool can print the sign-in URL, exit, and
-// exchange the code in its next run.
+// CodeVerifierStore is implemented by a [SessionStore] that also keeps the
+// code verifier of a pending PKCE flow (see [FlowPKCE]), from the call that
+// starts it ([AuthClient.SignInWithOAuthURL], [AuthClient.SignInWithOTP],
+// ...) to [AuthClient.ExchangeCodeForSession]. [MemoryStore] and [FileStore]
+// implement it; with a FileStore, a command-line tool can print the sign-in
+// URL, exit, and exchange the code in its next run.
 //
 // A store keeps one verifier: starting a flow replaces the verifier of the
 // previous one, whose code can then no longer be exchanged (supabase-js
@@ -99,10 +99,11 @@ type LockingStore interface {
 // client keeps the verifier in memory: the code must then be exchanged by
 // the same client, in the same process.
 //
-// Implementations must be safe for concurrent use. LoadCodeVerifier
-// returns "" and no error when no verifier is stored; DeleteCodeVerifier
-// of nothing is no error. supabase-js keeps the verifier in its storage
-// under "<storageKey>-code-verifier".
+// Implementations must be safe for concurrent use.
+// [CodeVerifierStore.LoadCodeVerifier] returns "" and no error when no
+// verifier is stored; [CodeVerifierStore.DeleteCodeVerifier] of nothing is no
+// error. supabase-js keeps the verifier in its storage under
+// "<storageKey>-code-verifier".
 type CodeVerifierStore interface {
 	SaveCodeVerifier(ctx context.Context, verifier string) error
 	LoadCodeVerifier(ctx context.Context) (string, error)
@@ -111,7 +112,7 @@ type CodeVerifierStore interface {
 
 // MemoryStore keeps the session in memory; it is the default store. It
 // also keeps the code verifier of a pending PKCE flow (see
-// CodeVerifierStore).
+// [CodeVerifierStore]).
 type MemoryStore struct {
 	mu       sync.Mutex
 	s        *Session
@@ -134,10 +135,10 @@ func (m *MemoryStore) String() string {
 	return "supabase.MemoryStore{" + m.s.String() + "}"
 }
 
-// Format makes every fmt verb (%v, %+v, %#v, %s) print String.
+// Format makes every fmt verb (%v, %+v, %#v, %s) print [MemoryStore.String].
 func (m *MemoryStore) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
 
-// LogValue makes slog log what String shows.
+// LogValue makes slog log what [MemoryStore.String] shows.
 func (m *MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // errNoMemoryStore is the error of a nil *MemoryStore.
@@ -219,10 +220,10 @@ func (m *MemoryStore) DeleteCodeVerifier(context.Context) error {
 // sign-in. Without flock (non-Unix systems) only the goroutines of one
 // process are serialised.
 //
-// The code verifier of a pending PKCE flow (see CodeVerifierStore) is kept
+// The code verifier of a pending PKCE flow (see [CodeVerifierStore]) is kept
 // beside it, in path+".code-verifier" (0600, written atomically), so that
 // the process exchanging the code need not be the one that started the
-// flow. Create it with NewFileStore.
+// flow. Create it with [NewFileStore].
 type FileStore struct {
 	path string
 	// sem (one slot) serialises this process's goroutines around the file
@@ -243,7 +244,7 @@ func NewFileStore(path string) (*FileStore, error) {
 	return &FileStore{path: abs, sem: make(chan struct{}, 1)}, nil
 }
 
-// errNoFileStore is the error of a nil or zero FileStore.
+// errNoFileStore is the error of a nil or zero [FileStore].
 var errNoFileStore = invalidArg("FileStore not made by NewFileStore")
 
 // check reports a nil or zero FileStore, which has no path to use.
@@ -263,7 +264,7 @@ func (f *FileStore) Path() string {
 }
 
 // Load reads the session; a missing file is no session. A file that is not
-// a session yields an error matching ErrStoredSessionInvalid.
+// a session yields an error matching [ErrStoredSessionInvalid].
 func (f *FileStore) Load(context.Context) (*Session, error) {
 	if err := f.check(); err != nil {
 		return nil, err

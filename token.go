@@ -19,13 +19,13 @@ import (
 // share it freely.
 //
 // It prints the same wherever it appears, alone or inside another value
-// (fmt's verbs, String, slog's text handler): the user's ID, the expiry and
-// the tokens redacted; slog's handlers log it through LogValue. It is a
-// wire type: encoding/json writes it in full, tokens included, so that a
-// SessionStore can persist it and a backend can hand it to its frontend.
-// Hence slog's JSON handler, which encodes values nested in slices, maps or
-// structs without a LogValue of their own with encoding/json, logs a
-// []*Session with its tokens: log sessions one by one.
+// (fmt's verbs, [Session.String], slog's text handler): the user's ID, the
+// expiry and the tokens redacted; slog's handlers log it through
+// [Session.LogValue]. It is a wire type: encoding/json writes it in full,
+// tokens included, so that a [SessionStore] can persist it and a backend can
+// hand it to its frontend. Hence slog's JSON handler, which encodes values
+// nested in slices, maps or structs without a LogValue of their own with
+// encoding/json, logs a []*Session with its tokens: log sessions one by one.
 type Session struct {
 	AccessToken          string        `json:"access_token"`
 	TokenType            string        `json:"token_type"`
@@ -151,8 +151,8 @@ type AMREntry struct {
 }
 
 // Claims are the claims Supabase Auth puts in an access token. They embed
-// jwt.RegisteredClaims (iss, sub, aud, exp, nbf, iat, jti), so *Claims can be
-// used with github.com/golang-jwt/jwt/v5 to verify a token.
+// [jwt.RegisteredClaims] (iss, sub, aud, exp, nbf, iat, jti), so *Claims can
+// be used with [github.com/golang-jwt/jwt/v5] to verify a token.
 type Claims struct {
 	jwt.RegisteredClaims
 	Email        string         `json:"email,omitempty"`
@@ -166,7 +166,8 @@ type Claims struct {
 	UserMetadata map[string]any `json:"user_metadata,omitempty"`
 }
 
-// ErrMalformedToken is returned by ParseClaims for a string that is not a JWT.
+// ErrMalformedToken is returned by [ParseClaims] for a string that is not a
+// JWT.
 var ErrMalformedToken = errors.New("supabase: malformed JWT")
 
 // ParseClaims decodes a JWT's claims WITHOUT verifying its signature or
@@ -205,10 +206,10 @@ func expiryOf(token string) int64 {
 	return c.Exp.Unix()
 }
 
-// decodeJSON unmarshals a 2xx Auth answer into v. A body that does not
-// decode is a *Error matching ErrInvalidResponse with Status 200: every Auth
-// endpoint this client decodes answers 200. The body is never quoted: it
-// may hold tokens.
+// decodeJSON unmarshals a 2xx Auth answer into v. A body that does not decode
+// is a *[Error] matching [ErrInvalidResponse] with Status 200: every Auth
+// endpoint this client decodes answers 200. The body is never quoted: it may
+// hold tokens.
 func decodeJSON(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		return &Error{Service: ServiceAuth, Status: http.StatusOK, Code: codeInvalidResponse,

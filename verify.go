@@ -33,13 +33,14 @@ var ErrInvalidToken = errors.New("supabase: invalid access token")
 // asymmetric keys (ES256, RS256, EdDSA) from the project's JWKS endpoint,
 // cached for 10 minutes and refetched, at most every 30 s, when a token
 // names an unknown key (such a token waits at most 10 s for the next
-// refetch, within its ctx, and otherwise fails at once). It rejects alg "none", HS256 tokens when no secret is
-// configured (no algorithm confusion), a wrong audience, expired tokens, and
-// tokens without a sub or role claim.
+// refetch, within its ctx, and otherwise fails at once). It rejects alg
+// "none", HS256 tokens when no secret is configured (no algorithm
+// confusion), a wrong audience, expired tokens, and tokens without a sub or
+// role claim.
 //
-// A Verifier is safe for concurrent use. Close stops its background key
-// refresh. The zero Verifier is unusable: its methods return errors matching
-// [ErrInvalidArgument].
+// A Verifier is safe for concurrent use. [Verifier.Close] stops its
+// background key refresh. The zero Verifier is unusable: its methods return
+// errors matching [ErrInvalidArgument].
 type Verifier struct {
 	secret   []byte
 	jwks     keyfunc.Keyfunc // nil when only a secret is configured
@@ -50,8 +51,8 @@ type Verifier struct {
 	// fetchErr is the error of the last JWKS fetch, nil once one succeeds.
 	fetchErr atomic.Pointer[error]
 	// ready is closed once the JWKS machinery is set up (jwks, keys and
-	// jwksErr are then safe to read); nil without JWKS. The first fetch
-	// runs in the background so that NewVerifier does no I/O; Verify
+	// jwksErr are then safe to read); nil without JWKS. The first fetch runs
+	// in the background so that [NewVerifier] does no I/O; [Verifier.Verify]
 	// waits for it within its ctx.
 	ready    chan struct{}
 	jwksErr  error
@@ -59,8 +60,8 @@ type Verifier struct {
 	stop     context.CancelFunc
 }
 
-// VerifierOption configures a Verifier. Options validate their input:
-// NewVerifier returns the first option error.
+// VerifierOption configures a [Verifier]. Options validate their input:
+// [NewVerifier] returns the first option error.
 type VerifierOption func(*verifierConfig) error
 
 type verifierConfig struct {
@@ -74,7 +75,7 @@ type verifierConfig struct {
 }
 
 // WithJWTSecret verifies HS256 tokens with the project's JWT secret. Without
-// WithJWKS, JWKS is then not used.
+// [WithJWKS], JWKS is then not used.
 func WithJWTSecret(secret string) VerifierOption {
 	return func(c *verifierConfig) error {
 		if len(secret) < 32 {
@@ -147,9 +148,9 @@ var acceptedAlgs = []string{"HS256", "ES256", "RS256", "EdDSA"}
 // NewVerifier returns a verifier for the project at projectURL. It does no
 // I/O: with JWKS, the key set is fetched in the background (each fetch
 // bounded by 10 s) and refreshed every 10 minutes until [Verifier.Close]; the
-// first Verify of an asymmetric token waits for that fetch within its ctx. A
-// failed fetch is not fatal: keys are fetched again when a token names an
-// unknown key, and Verify's error reports the last failure.
+// first [Verifier.Verify] of an asymmetric token waits for that fetch within
+// its ctx. A failed fetch is not fatal: keys are fetched again when a token
+// names an unknown key, and Verify's error reports the last failure.
 func NewVerifier(projectURL string, opts ...VerifierOption) (*Verifier, error) {
 	base, err := parseProjectURL(projectURL)
 	if err != nil {
@@ -207,7 +208,7 @@ func (s jwksCache) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error 
 	return err
 }
 
-// startJWKS sets up the key set fetched from the project (or WithJWKS) and
+// startJWKS sets up the key set fetched from the project (or [WithJWKS]) and
 // its refreshes, which end with ctx.
 func (v *Verifier) startJWKS(ctx context.Context, base string, cfg verifierConfig) error {
 	if cfg.jwksURL == "" {
@@ -245,8 +246,8 @@ func (v *Verifier) startJWKS(ctx context.Context, base string, cfg verifierConfi
 	return nil
 }
 
-// tokenError is the error Verify returns. It matches ErrInvalidToken; reason
-// is safe to show to the caller who sent the token.
+// tokenError is the error [Verifier.Verify] returns. It matches
+// [ErrInvalidToken]; reason is safe to show to the caller who sent the token.
 type tokenError struct {
 	reason  string
 	cause   error // a fetch or ctx error behind the failure
@@ -268,7 +269,8 @@ func (e *tokenError) Is(target error) bool {
 
 func (e *tokenError) Unwrap() error { return e.cause }
 
-// keyError is a key lookup failure; Verify turns it into a tokenError.
+// keyError is a key lookup failure; [Verifier.Verify] turns it into a
+// tokenError.
 type keyError struct {
 	reason string
 	cause  error
@@ -491,7 +493,7 @@ type ctxUser struct {
 // claims, as [Client.Middleware] stores them, for callers who write their own
 // middleware. [ClientFromContext] and [ClaimsFromContext] read them back. It
 // replaces both values ctx may already carry; a nil user or claims is
-// reported as absent. A nil ctx is taken as context.Background().
+// reported as absent. A nil ctx is taken as [context.Background]().
 //
 // Store only claims returned by [Verifier.Verify] and a client acting for
 // that same token (base.WithAccessToken(token)).

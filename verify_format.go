@@ -20,8 +20,8 @@ func (v *Verifier) String() string {
 		", jwks: " + strconv.FormatBool(v.jwks != nil) + "}"
 }
 
-// Format makes every fmt verb (%v, %+v, %#v, %s) print String.
+// Format makes every fmt verb (%v, %+v, %#v, %s) print [Verifier.String].
 func (v *Verifier) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, v.String()) }
 
-// LogValue makes slog log what String shows.
+// LogValue makes slog log what [Verifier.String] shows.
 func (v *Verifier) LogValue() slog.Value { return slog.StringValue(v.String()) }
