@@ -284,6 +284,7 @@ func SearchType(t TextSearchType) TextSearchOption {
 
 // SearchConfig sets the text search configuration (such as "english") used
 // to parse the query; by default the database's default_text_search_config.
+// PostgREST reads only a name of letters, digits, _ and $ (no schema).
 func SearchConfig(config string) TextSearchOption {
 	return func(o *textSearchOptions) { o.config, o.set = config, true }
 }
@@ -314,7 +315,7 @@ func (q Query) TextSearch(column, query string, opts ...TextSearchOption) Query 
 		return q.fail("TextSearch(%q): unknown search type %q", column, o.typ)
 	}
 	if o.set {
-		if o.config == "" || strings.ContainsAny(o.config, "()") {
+		if !pgrest.IsTextSearchConfig(o.config) {
 			return q.fail("TextSearch(%q): invalid config %q", column, o.config)
 		}
 		op += "(" + o.config + ")"
@@ -411,7 +412,7 @@ func parseOperator(op string) (base string, quantified, ok bool) {
 	case arg == "any" || arg == "all":
 		return base, true, quantifiable[base]
 	case textSearchOps[base]:
-		return base, false, true
+		return base, false, pgrest.IsTextSearchConfig(arg)
 	}
 	return "", false, false
 }
@@ -454,7 +455,7 @@ func OrValue(v any) string {
 	if pgrest.IsList(v) {
 		s, err = pgrest.List(v)
 	} else if s, err = pgrest.Text(v); err == nil {
-		s = pgrest.QuoteListElement(s)
+		s = pgrest.QuoteLogicValue(s)
 	}
 	if err != nil {
 		// NUL cannot occur in a Postgres text value, so it safely marks

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -205,6 +206,8 @@ func isListValue(rv reflect.Value) bool {
 
 // Array returns v (a slice or array) as a Postgres array literal: {a,b,c}.
 // Nested slices become nested literals ({{1,2},{3,4}}), nil elements null.
+// As Postgres requires, sub-slices must be non-empty and of one shape, and
+// not mixed with other elements: {{1},{2,3}}, {{}} and {1,{2}} are errors.
 // Elements are double-quoted, with " and \ backslash-escaped, when they are
 // empty, spell null, or contain whitespace or any of , { } ( ) " \ . :
 // so that no element can split or end the literal.
@@ -223,12 +226,24 @@ func Array(v any) (string, error) {
 }
 
 func arrayReflect(rv reflect.Value, depth int) (string, error) {
+	s, _, err := arrayLevel(rv, depth)
+	return s, err
+}
+
+// leafShape is the shape of an array element that is not a sub-array.
+var leafShape = []int{-1}
+
+// arrayLevel writes one level of an array literal and returns its shape
+// (its length, then its members' shape). Postgres arrays are rectangular:
+// the members of a level are all sub-arrays of one shape or all elements.
+func arrayLevel(rv reflect.Value, depth int) (string, []int, error) {
 	if depth > maxDepth {
-		return "", fmt.Errorf("%w: nested too deeply", ErrUnsupported)
+		return "", nil, fmt.Errorf("%w: nested too deeply", ErrUnsupported)
 	}
 	var b strings.Builder
 	b.WriteByte('{')
 	n := rv.Len()
+	var members []int
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
@@ -237,26 +252,35 @@ func arrayReflect(rv reflect.Value, depth int) (string, error) {
 		for e.Kind() == reflect.Interface && !e.IsNil() {
 			e = e.Elem()
 		}
-		if isListValue(e) {
-			s, err := arrayReflect(e, depth+1)
+		shape := leafShape
+		switch {
+		case isListValue(e):
+			if e.Len() == 0 {
+				return "", nil, fmt.Errorf("%w: a Postgres array cannot hold an empty sub-array", ErrUnsupported)
+			}
+			s, sub, err := arrayLevel(e, depth+1)
 			if err != nil {
-				return "", err
+				return "", nil, err
 			}
 			b.WriteString(s)
-			continue
-		}
-		if (e.Kind() == reflect.Pointer || e.Kind() == reflect.Interface) && e.IsNil() {
+			shape = sub
+		case (e.Kind() == reflect.Pointer || e.Kind() == reflect.Interface) && e.IsNil():
 			b.WriteString("null")
-			continue
+		default:
+			s, err := textReflect(e, depth+1)
+			if err != nil {
+				return "", nil, err
+			}
+			b.WriteString(QuoteArrayElement(s))
 		}
-		s, err := textReflect(e, depth+1)
-		if err != nil {
-			return "", err
+		if i == 0 {
+			members = shape
+		} else if !slices.Equal(shape, members) {
+			return "", nil, fmt.Errorf("%w: a Postgres array needs sub-arrays of one size and no element beside a sub-array", ErrUnsupported)
 		}
-		b.WriteString(QuoteArrayElement(s))
 	}
 	b.WriteByte('}')
-	return b.String(), nil
+	return b.String(), append([]int{n}, members...), nil
 }
 
 // QuoteArrayElement quotes s for use as one element of a Postgres array
@@ -278,7 +302,9 @@ func QuoteArrayElement(s string) string {
 // supabase-js quotes only elements containing , ( or ) and never escapes
 // " or \, so an element such as `a"b` or `x\` changes meaning; this
 // escapes them. It also sends an empty string as nothing, so [""] becomes
-// in.(), the empty list; this sends in.("").
+// in.(), the empty list. PostgREST reads in.("") as the empty list too, so
+// a list holding only the empty string is sent as ("",""). A list holding
+// sub-lists whose shapes differ is an error.
 func List(v any) (string, error) {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
@@ -294,7 +320,8 @@ func List(v any) (string, error) {
 	if n > 1 {
 		seen = make(map[string]struct{}, n)
 	}
-	first := true
+	written := 0
+	onlyEmpty := true
 	for i := range n {
 		s, err := textReflect(rv.Index(i), 1)
 		if err != nil {
@@ -306,23 +333,40 @@ func List(v any) (string, error) {
 			}
 			seen[s] = struct{}{}
 		}
-		if !first {
+		if written > 0 {
 			b.WriteByte(',')
 		}
-		first = false
+		written++
+		onlyEmpty = onlyEmpty && s == ""
 		b.WriteString(QuoteListElement(s))
+	}
+	if written == 1 && onlyEmpty {
+		// PostgREST reads a list of one empty element, quoted or not, as
+		// the empty list: ("","") is the list holding the empty string.
+		return `("","")`, nil
 	}
 	b.WriteByte(')')
 	return b.String(), nil
 }
 
-// QuoteListElement quotes s for use as one element of an in-list or as a
-// value inside an or()/and() group when it needs it (see List).
+// QuoteListElement quotes s for use as one element of an in-list when it
+// needs it (see List).
 func QuoteListElement(s string) string {
 	if s == "" || needsQuote(s, ",.:()\"\\") {
 		return quote(s)
 	}
 	return s
+}
+
+// QuoteLogicValue quotes s for use as a value inside an or()/and() group
+// when it needs it: as QuoteListElement, and also when s starts with {,
+// since there PostgREST reads {...} up to the first } as an array literal
+// and {a}b would not parse.
+func QuoteLogicValue(s string) string {
+	if s != "" && s[0] == '{' {
+		return quote(s)
+	}
+	return QuoteListElement(s)
 }
 
 func needsQuote(s, reserved string) bool {
