@@ -401,10 +401,15 @@ func quote(s string) string {
 }
 
 // CleanSelect removes whitespace outside double quotes from a select list,
-// as supabase-js does; "" becomes "*".
+// as supabase-js does; "" becomes "*". Text that is not valid UTF-8 is
+// returned as it is, for CheckText to refuse: dropping spaces between
+// invalid bytes could join them into valid text.
 func CleanSelect(columns string) string {
 	if columns == "" {
 		return "*"
+	}
+	if !utf8.ValidString(columns) {
+		return columns
 	}
 	clean := true
 	for _, r := range columns {

@@ -311,3 +311,12 @@ func TestQuoteLogicValue(t *testing.T) {
 		assert.Equal(t, want, QuoteLogicValue(in), "%q", in)
 	}
 }
+
+func TestInvalidUTF8(t *testing.T) {
+	// Left as it is, for CheckText to refuse: not joined into valid text.
+	assert.Equal(t, "\xc2  \xa0", CleanSelect("\xc2  \xa0"))
+	// Keys decode as encoding/json decodes them.
+	ms, err := ObjectMembers([]byte("{\"\xa9\":0}"))
+	require.NoError(t, err)
+	assert.Equal(t, "\uFFFD", ms[0].Key)
+}
