@@ -168,7 +168,7 @@ func (e *Error) Is(target error) bool {
 		return e.Code == "invalid_credentials" ||
 			(e.Service == ServiceAuth && e.Code == "" && e.Message == "Invalid login credentials")
 	case ErrSessionMissing:
-		return e.Code == codeSessionMissing
+		return e.Code == codeSessionMissing && e.Status == 0
 	case ErrSessionExpired:
 		return sessionExpiredCodes[e.Code]
 	case ErrWeakPassword:
@@ -180,19 +180,21 @@ func (e *Error) Is(target error) bool {
 		return e.Code == "PGRST301" || e.Code == "PGRST303" || e.Code == "bad_jwt" ||
 			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
 	case ErrInvalidQuery:
-		return e.Code == codeInvalidQuery
+		return e.Code == codeInvalidQuery && e.Status == 0
 	case ErrInvalidResponse:
-		return e.Code == codeInvalidResponse
+		return e.Code == codeInvalidResponse && e.Status >= 200 && e.Status < 300
 	case ErrRedirect:
-		return e.Code == codeRedirect
+		return e.Code == codeRedirect && isRedirect(e.Status)
 	case ErrResponseTooLarge:
-		return e.Code == codeResponseTooLarge
+		return e.Code == codeResponseTooLarge && e.Status >= 200 && e.Status < 300
 	}
 	return false
 }
 
-// codeSessionMissing and the other codes below are client-side codes: no
-// server sends them.
+// codeSessionMissing and the other codes below are client-side codes. A
+// server could send one as its own code: Is matches them only with the
+// status the client gives them (0 when nothing was sent, the 2xx or 3xx of
+// an answer it refused), which no decoded error answer has.
 const (
 	codeSessionMissing   = "session_missing"
 	codeInvalidQuery     = "invalid_query"
@@ -231,7 +233,7 @@ const maxErrorBody = 64 << 10
 
 // excerpt returns at most 200 bytes of body as valid UTF-8 text.
 func excerpt(body []byte) string {
-	s := strings.TrimSpace(string(body))
+	s := strings.ToValidUTF8(strings.TrimSpace(string(body)), "\uFFFD")
 	if len(s) > 200 {
 		s = s[:200]
 		for !utf8.ValidString(s) {
@@ -252,7 +254,7 @@ func jsonText(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	return string(raw)
+	return strings.ToValidUTF8(string(raw), "\uFFFD")
 }
 
 // decodeRESTError builds an Error from a PostgREST error response.
