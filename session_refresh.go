@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -237,13 +239,30 @@ func (m *sessionManager) decodeSession(body []byte) (*Session, error) {
 	if err := decodeJSON(body, &s); err != nil {
 		return nil, err
 	}
-	if s.AccessToken == "" {
-		return nil, &Error{Service: ServiceAuth, Status: http.StatusOK, Message: "response has no access_token"}
+	if !usableToken(s.AccessToken) {
+		return nil, &Error{Service: ServiceAuth, Status: http.StatusOK, Code: codeInvalidResponse,
+			Message: "response has no usable access_token"}
 	}
 	if s.ExpiresAt == 0 && s.ExpiresIn > 0 {
-		s.ExpiresAt = m.now().Unix() + s.ExpiresIn
+		now := m.now().Unix()
+		s.ExpiresAt = now + min(s.ExpiresIn, math.MaxInt64-now) // no wrap to the past
 	}
 	return &s, nil
+}
+
+// usableToken reports whether tok can be sent as "Authorization: Bearer
+// tok": not empty, no surrounding space and no control characters, which
+// an HTTP header value cannot hold.
+func usableToken(tok string) bool {
+	if tok == "" || strings.TrimSpace(tok) != tok {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // refreshWith exchanges refreshToken, obtained elsewhere (a cookie), and
