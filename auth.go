@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,16 +29,73 @@ type AuthClient struct {
 // WithAccessTokenFunc, whose tokens come from a third-party provider.
 var ErrAuthDisabled = errors.New("supabase: Auth is not available on a client using WithAccessTokenFunc")
 
-// unavailable reports why this AuthClient cannot be used: a client using
-// WithAccessTokenFunc, or one not made by NewClient.
-func (a *AuthClient) unavailable() error {
-	switch {
-	case a == nil || a.co == nil || a.sessions == nil:
+// check reports a nil or zero AuthClient, one not made by NewClient.
+func (a *AuthClient) check() error {
+	if a == nil || a.co == nil || a.sessions == nil {
 		return errNoClient
-	case a.disabled:
+	}
+	return nil
+}
+
+// unavailable reports why this AuthClient cannot hold a session: a client
+// not made by NewClient, or one using WithAccessTokenFunc.
+func (a *AuthClient) unavailable() error {
+	if err := a.check(); err != nil {
+		return err
+	}
+	if a.disabled {
 		return ErrAuthDisabled
 	}
 	return nil
+}
+
+// who says whose token a's requests carry, from immutable and atomically
+// loaded state only.
+func (a *AuthClient) who() string {
+	switch {
+	case a.check() != nil:
+		return "none (not made by NewClient)"
+	case a.disabled:
+		return "token from WithAccessTokenFunc"
+	case a.sessions.noRefresh:
+		return "token from WithAccessToken"
+	case !a.sessions.loaded.Load():
+		return "not loaded yet"
+	}
+	s := a.sessions.cur.Load()
+	switch {
+	case s == nil:
+		return "signed out"
+	case s.User != nil && s.User.ID != "":
+		return "signed in as " + s.User.ID
+	}
+	return "signed in"
+}
+
+// String describes a without secrets: the Auth URL and who its requests
+// run as. Like Client.String it never races with a refresh.
+func (a *AuthClient) String() string {
+	if a == nil {
+		return "<nil>"
+	}
+	if a.check() != nil {
+		return "supabase.AuthClient{not made by NewClient}"
+	}
+	return "supabase.AuthClient{url: " + a.co.authURL + ", user: " + a.who() + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced AuthClient prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *AuthClient as <nil>.
+func (a AuthClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&a).String()) }
+
+// LogValue makes slog log what String shows.
+func (a *AuthClient) LogValue() slog.Value {
+	if a.check() != nil {
+		return slog.StringValue(a.String())
+	}
+	return slog.GroupValue(slog.String("url", a.co.authURL), slog.String("user", a.who()))
 }
 
 func newAuthClient(co *core, store SessionStore, enabled bool) *AuthClient {
@@ -57,7 +117,10 @@ func (a *AuthClient) tokenRejected(ctx context.Context, token string) bool {
 	return !a.disabled && a.sessions != nil && a.sessions.tokenRejected(ctx, token)
 }
 
-// AuthOption adds optional parameters to an Auth call.
+// AuthOption is an option shared by several Auth calls: WithCaptchaToken
+// and WithRedirectTo. Each call says which ones it takes; passing one it
+// does not take is an error matching ErrInvalidArgument, never an option
+// silently dropped. An option with an empty value is no option.
 type AuthOption func(*authOptions)
 
 type authOptions struct {
@@ -65,48 +128,46 @@ type authOptions struct {
 	redirectTo   string
 }
 
-// WithCaptchaToken passes a captcha verification token (hCaptcha, Turnstile).
+// WithCaptchaToken passes a captcha verification token (hCaptcha,
+// Turnstile), sent as gotrue_meta_security.captcha_token.
 func WithCaptchaToken(token string) AuthOption {
 	return func(o *authOptions) { o.captchaToken = token }
 }
 
 // WithRedirectTo sets the URL the user lands on after following an email
-// link (sent as redirect_to).
+// link or an OAuth sign-in (sent as redirect_to).
 func WithRedirectTo(u string) AuthOption {
 	return func(o *authOptions) { o.redirectTo = u }
 }
 
-// setContact puts the email (with the null PKCE fields supabase-js sends,
-// and the email redirect) or else the phone into body, and reports whether
-// it was the email. Callers have checked that exactly one is set.
-func (o *authOptions) setContact(body map[string]any, email, phone, emailRedirect string) (isEmail bool) {
-	if strings.TrimSpace(email) == "" {
-		body["phone"] = phone
-		return false
-	}
-	body["email"] = email
-	body["code_challenge"] = nil
-	body["code_challenge_method"] = nil
-	o.redirectTo = emailRedirect
-	return true
-}
+// authOptionSet says which AuthOptions a call takes.
+type authOptionSet uint8
 
-func collectAuthOptions(opts []AuthOption) authOptions {
+const (
+	takesCaptcha authOptionSet = 1 << iota
+	takesRedirect
+)
+
+// authOpts applies opts for the call named call, which takes the options
+// in allowed.
+func authOpts(call string, opts []AuthOption, allowed authOptionSet) (authOptions, error) {
 	var o authOptions
 	for _, f := range opts {
 		if f != nil {
 			f(&o)
 		}
 	}
-	return o
+	if o.captchaToken != "" && allowed&takesCaptcha == 0 {
+		return o, invalidArg("%s does not take WithCaptchaToken", call)
+	}
+	if o.redirectTo != "" && allowed&takesRedirect == 0 {
+		return o, invalidArg("%s does not take WithRedirectTo", call)
+	}
+	return o, nil
 }
 
-func (o authOptions) security() map[string]any {
-	m := map[string]any{}
-	if o.captchaToken != "" {
-		m["captcha_token"] = o.captchaToken
-	}
-	return m
+func (o authOptions) security() metaSecurity {
+	return metaSecurity{CaptchaToken: o.captchaToken}
 }
 
 func (o authOptions) query() url.Values {
@@ -114,6 +175,88 @@ func (o authOptions) query() url.Values {
 		return nil
 	}
 	return url.Values{"redirect_to": {o.redirectTo}}
+}
+
+// Request bodies. Their shapes are supabase-js's: every key it sends, null
+// where it sends null, absent where it leaves one out.
+
+// metaSecurity is gotrue_meta_security, sent with every sign-up and
+// sign-in: {} or {"captcha_token": ...}.
+type metaSecurity struct {
+	CaptchaToken string `json:"captcha_token,omitempty"`
+}
+
+// implicitFlow holds the PKCE fields, which supabase-js sends as null with
+// every call that may send an email link: this client uses the implicit
+// flow.
+type implicitFlow struct {
+	CodeChallenge       *string `json:"code_challenge"`
+	CodeChallengeMethod *string `json:"code_challenge_method"`
+}
+
+// contact is the email-or-phone part of sign-up, OTP, recovery and resend
+// bodies; the null PKCE fields go with the email only.
+type contact struct {
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	*implicitFlow
+}
+
+// newContact takes the email, or else the phone. Callers have checked that
+// exactly one is set.
+func newContact(email, phone string) contact {
+	if strings.TrimSpace(email) == "" {
+		return contact{Phone: phone}
+	}
+	return contact{Email: email, implicitFlow: &implicitFlow{}}
+}
+
+func (c contact) isEmail() bool { return c.implicitFlow != nil }
+
+// emailOnlyRedirect rejects a redirect for a phone: only email links lead
+// anywhere.
+func (c contact) emailOnlyRedirect(call string, o authOptions) error {
+	if o.redirectTo != "" && !c.isEmail() {
+		return invalidArg("%s: WithRedirectTo applies to email only", call)
+	}
+	return nil
+}
+
+type signUpBody struct {
+	contact
+	Password string         `json:"password"`
+	Data     map[string]any `json:"data"`
+	Channel  string         `json:"channel,omitempty"` // phone only
+	Security metaSecurity   `json:"gotrue_meta_security"`
+}
+
+type passwordGrantBody struct {
+	Email    string       `json:"email,omitempty"`
+	Phone    string       `json:"phone,omitempty"`
+	Password string       `json:"password"`
+	Security metaSecurity `json:"gotrue_meta_security"`
+}
+
+type updateUserBody struct {
+	implicitFlow
+	Email    string         `json:"email,omitempty"`
+	Phone    string         `json:"phone,omitempty"`
+	Password string         `json:"password,omitempty"`
+	Nonce    string         `json:"nonce,omitempty"`
+	Data     map[string]any `json:"data,omitzero"`
+}
+
+type recoverBody struct {
+	contact
+	Security metaSecurity `json:"gotrue_meta_security"`
+}
+
+// orEmpty sends a nil map as {}, as supabase-js does with absent data.
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
 }
 
 // authAPIVersion is the Auth API version this client speaks.
@@ -134,32 +277,78 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// sessionBearer, passed as authCall's bearer, sends the current session's
-// access token read at send time, so a 401 bad_jwt triggers the shared
-// refresh and one replay, as REST requests do.
-const sessionBearer = "\x00session"
+// bearer says which token an Auth request carries as its Authorization.
+type bearer struct {
+	kind  bearerKind
+	token string // bearerJWT only
+}
 
-// authCall sends one Auth request. bearer "" sends the project key.
-// body nil sends no body (and no Content-Type).
-func (a *AuthClient) authCall(ctx context.Context, method, path string, query url.Values, body any, bearer string) (*apiResponse, error) {
-	if a == nil || a.co == nil {
-		return nil, errNoClient
+type bearerKind uint8
+
+const (
+	// bearerKey: the project key (or a global Authorization header set
+	// with WithHeaders).
+	bearerKey bearerKind = iota
+	// bearerSession: the current session's access token, read when the
+	// request is sent, so a 401 bad_jwt triggers the shared refresh and one
+	// replay, as REST requests do. Never the key: with nobody signed in the
+	// request fails with ErrSessionMissing.
+	bearerSession
+	// bearerJWT: a token the caller gave, sent as it is.
+	bearerJWT
+)
+
+var (
+	keyBearer     = bearer{kind: bearerKey}
+	sessionBearer = bearer{kind: bearerSession}
+)
+
+func jwtBearer(token string) bearer { return bearer{kind: bearerJWT, token: token} }
+
+// sessionTokens is the token source of bearerSession requests. Unlike the
+// client's own source it never yields "" (which would send the key).
+type sessionTokens struct{ a *AuthClient }
+
+func (s sessionTokens) accessToken(ctx context.Context) (string, error) {
+	tok, err := s.a.accessToken(ctx)
+	if err == nil && tok == "" {
+		return "", errSessionMissing()
 	}
-	var ts tokenSource
-	if bearer == sessionBearer {
-		ts, bearer = a, ""
+	return tok, err
+}
+
+func (s sessionTokens) tokenRejected(ctx context.Context, token string) bool {
+	return s.a.tokenRejected(ctx, token)
+}
+
+// authCall sends one Auth request with the bearer b. body nil sends no
+// body (and no Content-Type).
+func (a *AuthClient) authCall(ctx context.Context, method, path string, query url.Values, body any, b bearer) (*apiResponse, error) {
+	if err := a.check(); err != nil {
+		return nil, err
 	}
 	u := a.co.authURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	r := &apiRequest{service: ServiceAuth, method: method, url: u, bearer: bearer}
+	r := &apiRequest{service: ServiceAuth, method: method, url: u}
+	var ts tokenSource
+	switch b.kind {
+	case bearerSession:
+		ts = sessionTokens{a}
+	case bearerJWT:
+		if b.token == "" {
+			// An empty token would send the key in its place.
+			return nil, invalidArg("empty JWT")
+		}
+		r.bearer = b.token
+	}
 	if body != nil {
-		b, err := json.Marshal(body)
+		enc, err := json.Marshal(body)
 		if err != nil {
 			return nil, invalidArg("cannot encode the request body: %v", err)
 		}
-		r.body = b
+		r.body = enc
 		r.header = authJSONHeader()
 	} else {
 		r.header = http.Header{"X-Supabase-Api-Version": {authAPIVersion}}
@@ -172,29 +361,57 @@ func (a *AuthClient) authCall(ctx context.Context, method, path string, query ur
 	return resp, nil
 }
 
-// userToken returns the signed-in user's valid access token, or
+// userCall sends an Auth request as the signed-in user (bearerSession): the
+// session is refreshed first when it is about to expire, and with nobody
+// signed in it fails with ErrSessionMissing before any request.
+func (a *AuthClient) userCall(ctx context.Context, method, path string, query url.Values, body any) (*apiResponse, error) {
+	if _, err := a.userSession(ctx); err != nil {
+		return nil, err
+	}
+	return a.authCall(ctx, method, path, query, body, sessionBearer)
+}
+
+// userSession returns the signed-in user's valid session, or
 // ErrSessionMissing without any request.
-func (a *AuthClient) userToken(ctx context.Context) (string, error) {
+func (a *AuthClient) userSession(ctx context.Context) (*Session, error) {
 	if err := a.unavailable(); err != nil {
-		return "", err
+		return nil, err
 	}
 	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if s == nil {
-		return "", errSessionMissing()
+		return nil, errSessionMissing()
 	}
-	return s.AccessToken, nil
+	return s, nil
 }
 
 // AuthResponse is what sign-up and OTP verification return: the user, and
 // a session when the user is signed in (nil when a confirmation is pending).
+//
+// Like Session it is a wire type: encoding/json writes it in full, tokens
+// included, for a backend that hands it to its frontend. fmt and slog print
+// its Session the way Session prints itself, tokens redacted.
 type AuthResponse struct {
 	User    *User
 	Session *Session
 	// MessageID is the SMS provider's message id, when one was sent.
 	MessageID string
+}
+
+// Format prints the response with fmt's verb, its Session (and User) the
+// way they print themselves.
+func (r AuthResponse) Format(f fmt.State, verb rune) {
+	type authResponse AuthResponse // without methods
+	formatRedacted(f, verb, authResponse(r))
+}
+
+// LogValue makes slog log the response field by field, the Session through
+// its own LogValue (slog's JSON handler would otherwise encode it with
+// encoding/json, tokens included).
+func (r AuthResponse) LogValue() slog.Value {
+	return slog.GroupValue(logPtr("User", r.User), logPtr("Session", r.Session), slog.String("MessageID", r.MessageID))
 }
 
 // decodeAuthResponse reads a body that is either a session or a bare user.
@@ -228,23 +445,43 @@ func (a *AuthClient) decodeAuthResponse(ctx context.Context, body []byte, event 
 }
 
 // SignUpParams are the fields of a new user. Set Email or Phone.
+//
+// fmt (every verb) and encoding/json show it with Password redacted, and so
+// do slog's text and JSON handlers, which rely on them.
 type SignUpParams struct {
 	Email    string
 	Phone    string
 	Password string
 	// Data becomes the user's user_metadata.
 	Data map[string]any
-	// EmailRedirectTo is where the confirmation link leads.
-	EmailRedirectTo string
 	// Channel is "sms" (default) or "whatsapp" for phone sign-ups.
-	Channel      string
-	CaptchaToken string
+	Channel string
 }
 
+func (p SignUpParams) redacted() any {
+	type signUpParams SignUpParams
+	r := signUpParams(p)
+	r.Password = redact(r.Password)
+	return r
+}
+
+// Format prints p with Password redacted, whatever the verb.
+func (p SignUpParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// MarshalJSON encodes p with Password redacted: requests are built from wire
+// types of their own, never by encoding it.
+func (p SignUpParams) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
+
 // SignUp creates a user. When the project auto-confirms, the user is signed
-// in and Session is set; otherwise Session is nil until they confirm.
-func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams) (*AuthResponse, error) {
+// in and Session is set; otherwise Session is nil until they confirm. It
+// takes WithCaptchaToken and, for an email, WithRedirectTo (where the
+// confirmation link leads).
+func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
+		return nil, err
+	}
+	o, err := authOpts("SignUp", opts, takesCaptcha|takesRedirect)
+	if err != nil {
 		return nil, err
 	}
 	if (strings.TrimSpace(p.Email) == "") == (strings.TrimSpace(p.Phone) == "") {
@@ -253,16 +490,15 @@ func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams) (*AuthResponse,
 	if p.Password == "" {
 		return nil, invalidArg("SignUp: empty password")
 	}
-	data := p.Data
-	if data == nil {
-		data = map[string]any{}
+	body := signUpBody{contact: newContact(p.Email, p.Phone), Password: p.Password, Data: orEmpty(p.Data),
+		Security: o.security()}
+	if err := body.emailOnlyRedirect("SignUp", o); err != nil {
+		return nil, err
 	}
-	o := authOptions{captchaToken: p.CaptchaToken}
-	body := map[string]any{"password": p.Password, "data": data, "gotrue_meta_security": o.security()}
-	if !o.setContact(body, p.Email, p.Phone, p.EmailRedirectTo) {
-		body["channel"] = orDefault(p.Channel, "sms")
+	if !body.isEmail() {
+		body.Channel = orDefault(p.Channel, "sms")
 	}
-	resp, err := a.authCall(ctx, http.MethodPost, "/signup", o.query(), body, "")
+	resp, err := a.authCall(ctx, http.MethodPost, "/signup", o.query(), body, keyBearer)
 	if err != nil {
 		return nil, err
 	}
@@ -277,28 +513,37 @@ func orDefault(s, def string) string {
 }
 
 // SignInWithPassword signs a user in with email and password. The session
-// is kept by the client: later queries run as this user.
+// is kept by the client: later queries run as this user. It takes
+// WithCaptchaToken.
 func (a *AuthClient) SignInWithPassword(ctx context.Context, email, password string, opts ...AuthOption) (*Session, error) {
-	if strings.TrimSpace(email) == "" || password == "" {
-		return nil, invalidArg("SignInWithPassword: email and password are required")
-	}
-	return a.signInPassword(ctx, map[string]any{"email": email, "password": password}, opts)
-}
-
-// SignInWithPhonePassword signs a user in with phone number and password.
-func (a *AuthClient) SignInWithPhonePassword(ctx context.Context, phone, password string, opts ...AuthOption) (*Session, error) {
-	if strings.TrimSpace(phone) == "" || password == "" {
-		return nil, invalidArg("SignInWithPhonePassword: phone and password are required")
-	}
-	return a.signInPassword(ctx, map[string]any{"phone": phone, "password": password}, opts)
-}
-
-func (a *AuthClient) signInPassword(ctx context.Context, body map[string]any, opts []AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
 	}
-	body["gotrue_meta_security"] = collectAuthOptions(opts).security()
-	resp, err := a.authCall(ctx, http.MethodPost, "/token", url.Values{"grant_type": {"password"}}, body, "")
+	if strings.TrimSpace(email) == "" || password == "" {
+		return nil, invalidArg("SignInWithPassword: email and password are required")
+	}
+	return a.signInPassword(ctx, "SignInWithPassword", passwordGrantBody{Email: email, Password: password}, opts)
+}
+
+// SignInWithPhonePassword signs a user in with phone number and password.
+// It takes WithCaptchaToken.
+func (a *AuthClient) SignInWithPhonePassword(ctx context.Context, phone, password string, opts ...AuthOption) (*Session, error) {
+	if err := a.unavailable(); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(phone) == "" || password == "" {
+		return nil, invalidArg("SignInWithPhonePassword: phone and password are required")
+	}
+	return a.signInPassword(ctx, "SignInWithPhonePassword", passwordGrantBody{Phone: phone, Password: password}, opts)
+}
+
+func (a *AuthClient) signInPassword(ctx context.Context, call string, body passwordGrantBody, opts []AuthOption) (*Session, error) {
+	o, err := authOpts(call, opts, takesCaptcha)
+	if err != nil {
+		return nil, err
+	}
+	body.Security = o.security()
+	resp, err := a.authCall(ctx, http.MethodPost, "/token", url.Values{"grant_type": {"password"}}, body, keyBearer)
 	if err != nil {
 		return nil, err
 	}
@@ -319,19 +564,11 @@ func (a *AuthClient) signedIn(ctx context.Context, body []byte, event AuthChange
 
 // Session returns the current session, refreshed first when it expires in
 // less than the refresh margin (90 s by default). With nobody signed in it
-// returns an error matching ErrSessionMissing.
+// returns an error matching ErrSessionMissing; once a session ended without
+// SignOut (refresh token refused, session ended by Auth), one matching
+// ErrSessionExpired until the next sign-in or SignOut.
 func (a *AuthClient) Session(ctx context.Context) (*Session, error) {
-	if err := a.unavailable(); err != nil {
-		return nil, err
-	}
-	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
-	if err != nil {
-		return nil, err
-	}
-	if s == nil {
-		return nil, errSessionMissing()
-	}
-	return s, nil
+	return a.userSession(ctx)
 }
 
 // RefreshSession exchanges the current refresh token for a new session now,
@@ -376,6 +613,9 @@ func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken s
 	if accessToken == "" || refreshToken == "" {
 		return nil, errSessionMissing()
 	}
+	if !validAccessToken(accessToken) {
+		return nil, invalidArg("SetSession: the access token cannot be sent as a bearer token (control character or space)")
+	}
 	claims, err := ParseClaims(accessToken)
 	if err != nil {
 		return nil, err
@@ -407,10 +647,11 @@ func (a *AuthClient) SetSession(ctx context.Context, accessToken, refreshToken s
 // proves the session is still valid server-side.
 //
 // When the server answers session_not_found (the session was ended
-// elsewhere), the local session is dropped (SIGNED_OUT), as in supabase-js:
-// later requests run as anon instead of repeating a dead token. With nobody
-// signed in but a global Authorization header (WithHeaders), that header's
-// user is fetched.
+// elsewhere), the local session is dropped (SIGNED_OUT), as in supabase-js,
+// but later calls needing it fail with an error matching ErrSessionExpired
+// until the next sign-in or SignOut, rather than running as anon. With
+// nobody signed in but a global Authorization header (WithHeaders), that
+// header's user is fetched.
 func (a *AuthClient) User(ctx context.Context) (*User, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -423,12 +664,12 @@ func (a *AuthClient) User(ctx context.Context) (*User, error) {
 		if a.co.headers.Get("Authorization") == "" {
 			return nil, errSessionMissing()
 		}
-		return a.fetchUser(ctx, "") // the global header replaces the key as bearer
+		return a.fetchUser(ctx, keyBearer) // the global header replaces the key as bearer
 	}
 	u, err := a.fetchUser(ctx, sessionBearer)
 	var e *Error
 	if errors.As(err, &e) && e.Code == "session_not_found" {
-		_ = a.sessions.clearIf(ctx, func(cur *Session, _ uint64) bool { return cur == s })
+		a.sessions.endSession(ctx, s, err)
 	}
 	return u, err
 }
@@ -436,15 +677,18 @@ func (a *AuthClient) User(ctx context.Context) (*User, error) {
 // UserFromToken fetches the user that jwt belongs to (GET /user). Backends
 // use it to check a token a caller sent.
 func (a *AuthClient) UserFromToken(ctx context.Context, jwt string) (*User, error) {
+	if err := a.check(); err != nil {
+		return nil, err
+	}
 	if jwt == "" {
 		return nil, errSessionMissing()
 	}
-	return a.fetchUser(ctx, jwt)
+	return a.fetchUser(ctx, jwtBearer(jwt))
 }
 
-// fetchUser sends GET /user with jwt ("" sends the key).
-func (a *AuthClient) fetchUser(ctx context.Context, jwt string) (*User, error) {
-	resp, err := a.authCall(ctx, http.MethodGet, "/user", nil, nil, jwt)
+// fetchUser sends GET /user with the bearer b.
+func (a *AuthClient) fetchUser(ctx context.Context, b bearer) (*User, error) {
+	resp, err := a.authCall(ctx, http.MethodGet, "/user", nil, nil, b)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +699,11 @@ func (a *AuthClient) fetchUser(ctx context.Context, jwt string) (*User, error) {
 	return &u, nil
 }
 
-// UserAttributes are the fields UpdateUser changes; empty fields are left alone.
+// UserAttributes are the fields UpdateUser changes; empty fields are left
+// alone.
+//
+// fmt (every verb) and encoding/json show it with Password and Nonce
+// redacted, and so do slog's text and JSON handlers, which rely on them.
 type UserAttributes struct {
 	Email    string
 	Phone    string
@@ -465,26 +713,36 @@ type UserAttributes struct {
 	Nonce string
 	// Data is merged into user_metadata.
 	Data map[string]any
-	// EmailRedirectTo is where the email-change confirmation link leads.
-	EmailRedirectTo string
 }
 
-// UpdateUser changes the signed-in user and emits USER_UPDATED.
-func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes) (*User, error) {
-	if _, err := a.userToken(ctx); err != nil {
+func (p UserAttributes) redacted() any {
+	type userAttributes UserAttributes
+	r := userAttributes(p)
+	r.Password = redact(r.Password)
+	r.Nonce = redact(r.Nonce)
+	return r
+}
+
+// Format prints p with Password and Nonce redacted, whatever the verb.
+func (p UserAttributes) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// MarshalJSON encodes p with Password and Nonce redacted: requests are built
+// from wire types of their own, never by encoding it.
+func (p UserAttributes) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
+
+// UpdateUser changes the signed-in user and emits USER_UPDATED. It takes
+// WithRedirectTo (where an email-change confirmation link leads).
+func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes, opts ...AuthOption) (*User, error) {
+	if err := a.unavailable(); err != nil {
 		return nil, err
 	}
-	body := map[string]any{"code_challenge": nil, "code_challenge_method": nil}
-	for k, v := range map[string]string{"email": attrs.Email, "phone": attrs.Phone, "password": attrs.Password, "nonce": attrs.Nonce} {
-		if v != "" {
-			body[k] = v
-		}
+	o, err := authOpts("UpdateUser", opts, takesRedirect)
+	if err != nil {
+		return nil, err
 	}
-	if attrs.Data != nil {
-		body["data"] = attrs.Data
-	}
-	o := authOptions{redirectTo: attrs.EmailRedirectTo}
-	resp, err := a.authCall(ctx, http.MethodPut, "/user", o.query(), body, sessionBearer)
+	body := updateUserBody{Email: attrs.Email, Phone: attrs.Phone, Password: attrs.Password, Nonce: attrs.Nonce,
+		Data: attrs.Data}
+	resp, err := a.userCall(ctx, http.MethodPut, "/user", o.query(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -524,8 +782,8 @@ const (
 // error returned, since it may still be alive on the server. Without a
 // session it does nothing.
 func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
-	if a.disabled {
-		return ErrAuthDisabled
+	if err := a.unavailable(); err != nil {
+		return err
 	}
 	switch scope {
 	case "":
@@ -538,7 +796,9 @@ func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 	if err != nil || s == nil {
 		return err
 	}
-	_, err = a.authCall(ctx, http.MethodPost, "/logout", url.Values{"scope": {string(scope)}}, nil, s.AccessToken)
+	// This session's token exactly, not whatever is current when the
+	// request is sent: it is this session that must end.
+	_, err = a.authCall(ctx, http.MethodPost, "/logout", url.Values{"scope": {string(scope)}}, nil, jwtBearer(s.AccessToken))
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) || (e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden && e.Status != http.StatusNotFound) {
@@ -552,19 +812,21 @@ func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 	return nil
 }
 
-// ResetPasswordForEmail sends a password-reset email. Use WithRedirectTo
-// for the page the link opens.
+// ResetPasswordForEmail sends a password-reset email. It takes
+// WithCaptchaToken and WithRedirectTo (the page the link opens).
 func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, opts ...AuthOption) error {
 	if err := a.unavailable(); err != nil {
+		return err
+	}
+	o, err := authOpts("ResetPasswordForEmail", opts, takesCaptcha|takesRedirect)
+	if err != nil {
 		return err
 	}
 	if strings.TrimSpace(email) == "" {
 		return invalidArg("ResetPasswordForEmail: empty email")
 	}
-	o := collectAuthOptions(opts)
-	body := map[string]any{"email": email, "code_challenge": nil, "code_challenge_method": nil,
-		"gotrue_meta_security": o.security()}
-	_, err := a.authCall(ctx, http.MethodPost, "/recover", o.query(), body, "")
+	body := recoverBody{contact: newContact(email, ""), Security: o.security()}
+	_, err = a.authCall(ctx, http.MethodPost, "/recover", o.query(), body, keyBearer)
 	return err
 }
 

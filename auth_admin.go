@@ -2,7 +2,11 @@ package supabase
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"iter"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,8 +28,48 @@ type AdminClient struct {
 // Admin returns the Auth admin API. It is cheap: call it whenever needed.
 func (a *AuthClient) Admin() *AdminClient { return &AdminClient{a: a} }
 
+// auth returns the AuthClient ad is a view of; nil for a nil or zero ad,
+// whose calls then fail with ErrInvalidArgument.
+func (ad *AdminClient) auth() *AuthClient {
+	if ad == nil {
+		return nil
+	}
+	return ad.a
+}
+
+// String describes ad without secrets: the Auth URL it administers. Its
+// key is never shown.
+func (ad *AdminClient) String() string {
+	if ad == nil {
+		return "<nil>"
+	}
+	a := ad.auth()
+	if a.check() != nil {
+		return "supabase.AdminClient{not made by AuthClient.Admin}"
+	}
+	return "supabase.AdminClient{url: " + a.co.authURL + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced AdminClient prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *AdminClient as <nil>.
+func (ad AdminClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&ad).String()) }
+
+// LogValue makes slog log what String shows.
+func (ad *AdminClient) LogValue() slog.Value {
+	a := ad.auth()
+	if a.check() != nil {
+		return slog.StringValue(ad.String())
+	}
+	return slog.GroupValue(slog.String("url", a.co.authURL))
+}
+
 // AdminUserAttributes are the fields of a user created or updated by an
 // admin. Empty fields are not sent (an update leaves them unchanged).
+//
+// fmt (every verb) and encoding/json show it with Password and PasswordHash
+// redacted, and so do slog's text and JSON handlers, which rely on them.
 type AdminUserAttributes struct {
 	// ID sets the new user's UUID (CreateUser only; default: generated).
 	ID       string
@@ -51,32 +95,43 @@ type AdminUserAttributes struct {
 	Role string
 }
 
-func (u AdminUserAttributes) body() map[string]any {
-	b := map[string]any{}
-	for k, v := range map[string]string{"id": u.ID, "email": u.Email, "phone": u.Phone, "password": u.Password,
-		"password_hash": u.PasswordHash, "ban_duration": u.BanDuration, "role": u.Role} {
-		if v != "" {
-			b[k] = v
-		}
-	}
-	if u.EmailConfirm {
-		b["email_confirm"] = true
-	}
-	if u.PhoneConfirm {
-		b["phone_confirm"] = true
-	}
-	if u.UserMetadata != nil {
-		b["user_metadata"] = u.UserMetadata
-	}
-	if u.AppMetadata != nil {
-		b["app_metadata"] = u.AppMetadata
-	}
-	return b
+func (u AdminUserAttributes) redacted() any {
+	type adminUserAttributes AdminUserAttributes
+	r := adminUserAttributes(u)
+	r.Password = redact(r.Password)
+	r.PasswordHash = redact(r.PasswordHash)
+	return r
 }
+
+// Format prints u with Password and PasswordHash redacted, whatever the
+// verb.
+func (u AdminUserAttributes) Format(f fmt.State, verb rune) { formatRedacted(f, verb, u.redacted()) }
+
+// MarshalJSON encodes u with Password and PasswordHash redacted: requests
+// are built from wire types of their own, never by encoding it.
+func (u AdminUserAttributes) MarshalJSON() ([]byte, error) { return json.Marshal(u.redacted()) }
+
+type adminUserBody struct {
+	ID           string         `json:"id,omitempty"`
+	Email        string         `json:"email,omitempty"`
+	Phone        string         `json:"phone,omitempty"`
+	Password     string         `json:"password,omitempty"`
+	PasswordHash string         `json:"password_hash,omitempty"`
+	EmailConfirm bool           `json:"email_confirm,omitempty"`
+	PhoneConfirm bool           `json:"phone_confirm,omitempty"`
+	UserMetadata map[string]any `json:"user_metadata,omitzero"`
+	AppMetadata  map[string]any `json:"app_metadata,omitzero"`
+	BanDuration  string         `json:"ban_duration,omitempty"`
+	Role         string         `json:"role,omitempty"`
+}
+
+// body converts u: the same fields with their wire names, so a field added
+// to one and not the other does not compile.
+func (u AdminUserAttributes) body() adminUserBody { return adminUserBody(u) }
 
 // adminCall sends an admin request with the client's key as bearer.
 func (ad *AdminClient) adminCall(ctx context.Context, method, path string, query url.Values, body any) (*apiResponse, error) {
-	return ad.a.authCall(ctx, method, path, query, body, "")
+	return ad.auth().authCall(ctx, method, path, query, body, keyBearer)
 }
 
 func decodeUser(body []byte) (*User, error) {
@@ -90,6 +145,9 @@ func decodeUser(body []byte) (*User, error) {
 // CreateUser creates a user (POST /admin/users). No confirmation is sent;
 // set EmailConfirm or PhoneConfirm to confirm the address right away.
 func (ad *AdminClient) CreateUser(ctx context.Context, attrs AdminUserAttributes) (*User, error) {
+	if err := ad.auth().check(); err != nil {
+		return nil, err
+	}
 	if attrs.ID != "" {
 		if err := checkUUID("Admin CreateUser", "user ID", attrs.ID); err != nil {
 			return nil, err
@@ -127,6 +185,9 @@ type UserList struct {
 // ListUsers returns one page of users (GET /admin/users), with the paging
 // information the server sends in the X-Total-Count and Link headers.
 func (ad *AdminClient) ListUsers(ctx context.Context, p ListUsersParams) (*UserList, error) {
+	if err := ad.auth().check(); err != nil {
+		return nil, err
+	}
 	if p.Page < 0 || p.PerPage < 0 {
 		return nil, invalidArg("Admin ListUsers: negative page or page size")
 	}
@@ -228,6 +289,9 @@ func (ad *AdminClient) Users(ctx context.Context, perPage int) iter.Seq2[*User, 
 // GetUserByID fetches a user (GET /admin/users/{id}). A missing user is an
 // error matching ErrNotFound.
 func (ad *AdminClient) GetUserByID(ctx context.Context, id string) (*User, error) {
+	if err := ad.auth().check(); err != nil {
+		return nil, err
+	}
 	if err := checkUUID("Admin GetUserByID", "user ID", id); err != nil {
 		return nil, err
 	}
@@ -241,6 +305,9 @@ func (ad *AdminClient) GetUserByID(ctx context.Context, id string) (*User, error
 // UpdateUserByID changes a user (PUT /admin/users/{id}); only the non-empty
 // fields of attrs are sent. ID must be empty.
 func (ad *AdminClient) UpdateUserByID(ctx context.Context, id string, attrs AdminUserAttributes) (*User, error) {
+	if err := ad.auth().check(); err != nil {
+		return nil, err
+	}
 	if err := checkUUID("Admin UpdateUserByID", "user ID", id); err != nil {
 		return nil, err
 	}
@@ -258,12 +325,18 @@ func (ad *AdminClient) UpdateUserByID(ctx context.Context, id string, attrs Admi
 // user is kept, anonymised and unable to sign in; otherwise it is removed
 // with its identities, factors and sessions.
 func (ad *AdminClient) DeleteUser(ctx context.Context, id string, softDelete bool) error {
+	if err := ad.auth().check(); err != nil {
+		return err
+	}
 	if err := checkUUID("Admin DeleteUser", "user ID", id); err != nil {
 		return err
 	}
-	_, err := ad.adminCall(ctx, http.MethodDelete, "/admin/users/"+id, nil,
-		map[string]bool{"should_soft_delete": softDelete})
+	_, err := ad.adminCall(ctx, http.MethodDelete, "/admin/users/"+id, nil, deleteUserBody{ShouldSoftDelete: softDelete})
 	return err
+}
+
+type deleteUserBody struct {
+	ShouldSoftDelete bool `json:"should_soft_delete"`
 }
 
 // LinkType says what a generated link does.
@@ -288,6 +361,9 @@ const (
 )
 
 // GenerateLinkParams describe an email action link to generate.
+//
+// fmt (every verb) and encoding/json show it with Password redacted, and so
+// do slog's text and JSON handlers, which rely on them.
 type GenerateLinkParams struct {
 	Type  LinkType
 	Email string
@@ -297,18 +373,61 @@ type GenerateLinkParams struct {
 	NewEmail string
 	// Data becomes user_metadata of a user the link creates.
 	Data map[string]any
-	// RedirectTo is where the link leads after verification.
-	RedirectTo string
+}
+
+func (p GenerateLinkParams) redacted() any {
+	type generateLinkParams GenerateLinkParams
+	r := generateLinkParams(p)
+	r.Password = redact(r.Password)
+	return r
+}
+
+// Format prints p with Password redacted, whatever the verb.
+func (p GenerateLinkParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// MarshalJSON encodes p with Password redacted: requests are built from wire
+// types of their own, never by encoding it.
+func (p GenerateLinkParams) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
+
+type generateLinkBody struct {
+	Type       LinkType       `json:"type"`
+	Email      string         `json:"email"`
+	Password   string         `json:"password,omitempty"`
+	NewEmail   string         `json:"new_email,omitempty"`
+	Data       map[string]any `json:"data,omitzero"`
+	RedirectTo string         `json:"redirect_to,omitempty"`
 }
 
 // GenerateLinkResponse is a generated link and the user it is for.
+//
+// Like LinkProperties it is a wire type: encoding/json writes it in full,
+// for a backend that passes the link on. fmt and slog print its Properties
+// the way LinkProperties prints itself, secrets redacted.
 type GenerateLinkResponse struct {
 	User       *User
 	Properties LinkProperties
 }
 
+// Format prints the response with fmt's verb, its Properties the way
+// LinkProperties prints itself.
+func (r GenerateLinkResponse) Format(f fmt.State, verb rune) {
+	type generateLinkResponse GenerateLinkResponse // without methods
+	formatRedacted(f, verb, generateLinkResponse(r))
+}
+
+// LogValue makes slog log the response field by field, Properties through
+// its own LogValue (slog's JSON handler would otherwise encode it with
+// encoding/json, link included).
+func (r GenerateLinkResponse) LogValue() slog.Value {
+	return slog.GroupValue(logPtr("User", r.User), slog.Any("Properties", r.Properties))
+}
+
 // LinkProperties describe a generated link. Send ActionLink (or EmailOTP)
 // to the user through your own channel; the server sends no email.
+//
+// It is a wire type: encoding/json writes it in full. fmt and slog print
+// it with ActionLink, EmailOTP and HashedToken redacted: each of them signs
+// the user in.
 type LinkProperties struct {
 	ActionLink string `json:"action_link"`
 	// EmailOTP is the code equivalent to the link, for VerifyOTP.
@@ -319,9 +438,34 @@ type LinkProperties struct {
 	VerificationType string `json:"verification_type"`
 }
 
+func (p LinkProperties) redacted() any {
+	type linkProperties LinkProperties
+	r := linkProperties(p)
+	r.ActionLink = redact(r.ActionLink)
+	r.EmailOTP = redact(r.EmailOTP)
+	r.HashedToken = redact(r.HashedToken)
+	return r
+}
+
+// Format prints p with ActionLink, EmailOTP and HashedToken redacted,
+// whatever the verb.
+func (p LinkProperties) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// LogValue makes slog log p with ActionLink, EmailOTP and HashedToken
+// redacted.
+func (p LinkProperties) LogValue() slog.Value { return slog.AnyValue(p.redacted()) }
+
 // GenerateLink creates an email action link (sign-up, invite, magic link,
 // recovery, email change) without sending it (POST /admin/generate_link).
-func (ad *AdminClient) GenerateLink(ctx context.Context, p GenerateLinkParams) (*GenerateLinkResponse, error) {
+// It takes WithRedirectTo (where the link leads after verification).
+func (ad *AdminClient) GenerateLink(ctx context.Context, p GenerateLinkParams, opts ...AuthOption) (*GenerateLinkResponse, error) {
+	if err := ad.auth().check(); err != nil {
+		return nil, err
+	}
+	o, err := authOpts("Admin GenerateLink", opts, takesRedirect)
+	if err != nil {
+		return nil, err
+	}
 	if p.Type == "" {
 		return nil, invalidArg("Admin GenerateLink: Type is required")
 	}
@@ -338,20 +482,8 @@ func (ad *AdminClient) GenerateLink(ctx context.Context, p GenerateLinkParams) (
 			return nil, invalidArg("Admin GenerateLink: NewEmail is required for an email change link")
 		}
 	}
-	body := map[string]any{"type": p.Type, "email": p.Email}
-	if p.Password != "" {
-		body["password"] = p.Password
-	}
-	if p.NewEmail != "" {
-		body["new_email"] = p.NewEmail
-	}
-	if p.Data != nil {
-		body["data"] = p.Data
-	}
-	if p.RedirectTo != "" {
-		body["redirect_to"] = p.RedirectTo
-	}
-	o := authOptions{redirectTo: p.RedirectTo}
+	body := generateLinkBody{Type: p.Type, Email: p.Email, Password: p.Password, NewEmail: p.NewEmail, Data: p.Data,
+		RedirectTo: o.redirectTo}
 	resp, err := ad.adminCall(ctx, http.MethodPost, "/admin/generate_link", o.query(), body)
 	if err != nil {
 		return nil, err
@@ -360,11 +492,10 @@ func (ad *AdminClient) GenerateLink(ctx context.Context, p GenerateLinkParams) (
 	if err := decodeJSON(resp.body, &out.Properties); err != nil {
 		return nil, err
 	}
+	// The answer puts the link's properties beside the user's fields.
 	if out.User, err = decodeUser(resp.body); err != nil {
 		return nil, err
 	}
-	// The link is in Properties; the answer puts it beside the user's fields.
-	out.User.ActionLink = ""
 	return out, nil
 }
 
@@ -372,21 +503,27 @@ func (ad *AdminClient) GenerateLink(ctx context.Context, p GenerateLinkParams) (
 type InviteParams struct {
 	// Data becomes the invited user's user_metadata.
 	Data map[string]any
-	// RedirectTo is where the invitation link leads.
-	RedirectTo string
+}
+
+type inviteBody struct {
+	Email string         `json:"email"`
+	Data  map[string]any `json:"data,omitzero"`
 }
 
 // InviteUserByEmail creates a user and emails them an invitation link
-// (POST /invite).
-func (ad *AdminClient) InviteUserByEmail(ctx context.Context, email string, p InviteParams) (*User, error) {
+// (POST /invite). It takes WithRedirectTo (where the link leads).
+func (ad *AdminClient) InviteUserByEmail(ctx context.Context, email string, p InviteParams, opts ...AuthOption) (*User, error) {
+	if err := ad.auth().check(); err != nil {
+		return nil, err
+	}
+	o, err := authOpts("Admin InviteUserByEmail", opts, takesRedirect)
+	if err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(email) == "" {
 		return nil, invalidArg("Admin InviteUserByEmail: empty email")
 	}
-	body := map[string]any{"email": email}
-	if p.Data != nil {
-		body["data"] = p.Data
-	}
-	o := authOptions{redirectTo: p.RedirectTo}
+	body := inviteBody{Email: email, Data: p.Data}
 	resp, err := ad.adminCall(ctx, http.MethodPost, "/invite", o.query(), body)
 	if err != nil {
 		return nil, err
@@ -400,6 +537,9 @@ func (ad *AdminClient) InviteUserByEmail(ctx context.Context, email string, p In
 // does not touch this client's own session. Errors are returned as they
 // are; a 401 or 404 means the session was already gone.
 func (ad *AdminClient) SignOut(ctx context.Context, jwt string, scope SignOutScope) error {
+	if err := ad.auth().check(); err != nil {
+		return err
+	}
 	switch scope {
 	case "":
 		scope = SignOutGlobal
@@ -410,13 +550,16 @@ func (ad *AdminClient) SignOut(ctx context.Context, jwt string, scope SignOutSco
 	if strings.TrimSpace(jwt) == "" {
 		return invalidArg("Admin SignOut: empty JWT")
 	}
-	_, err := ad.a.authCall(ctx, http.MethodPost, "/logout", url.Values{"scope": {string(scope)}}, nil, jwt)
+	_, err := ad.auth().authCall(ctx, http.MethodPost, "/logout", url.Values{"scope": {string(scope)}}, nil, jwtBearer(jwt))
 	return err
 }
 
 // ListFactors lists a user's MFA factors, verified or not (GET
 // /admin/users/{id}/factors).
 func (ad *AdminClient) ListFactors(ctx context.Context, userID string) ([]Factor, error) {
+	if err := ad.auth().check(); err != nil {
+		return nil, err
+	}
 	if err := checkUUID("Admin ListFactors", "user ID", userID); err != nil {
 		return nil, err
 	}
@@ -438,6 +581,9 @@ func (ad *AdminClient) ListFactors(ctx context.Context, userID string) ([]Factor
 // /admin/users/{id}/factors/{factorID}); the user's aal2 sessions drop to
 // aal1.
 func (ad *AdminClient) DeleteFactor(ctx context.Context, userID, factorID string) error {
+	if err := ad.auth().check(); err != nil {
+		return err
+	}
 	if err := checkUUID("Admin DeleteFactor", "user ID", userID); err != nil {
 		return err
 	}

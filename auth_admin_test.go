@@ -293,8 +293,8 @@ func TestAdminGenerateLinkSignup(t *testing.T) {
 	c := f.client(t, axServiceKey)
 	got, err := c.Auth.Admin().GenerateLink(context.Background(), GenerateLinkParams{
 		Type: LinkSignup, Email: "carol@example.com", Password: "Gen3rated!",
-		Data: map[string]any{"invited_by": "bob"}, RedirectTo: "https://app.example.com/onboard",
-	})
+		Data: map[string]any{"invited_by": "bob"},
+	}, WithRedirectTo("https://app.example.com/onboard"))
 	require.NoError(t, err)
 	axAssertRequest(t, f.last(t, 0), axWant{
 		method: "POST", path: "/auth/v1/admin/generate_link",
@@ -313,7 +313,6 @@ func TestAdminGenerateLinkSignup(t *testing.T) {
 	assert.Equal(t, "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", got.User.ID)
 	assert.Equal(t, "carol@example.com", got.User.Email)
 	assert.Equal(t, map[string]any{"invited_by": "bob"}, got.User.UserMetadata)
-	assert.Empty(t, got.User.ActionLink, "the link is only in Properties")
 }
 
 func TestAdminGenerateLinkMagicLink(t *testing.T) {
@@ -336,8 +335,7 @@ func TestAdminGenerateLinkEmailChange(t *testing.T) {
 	c := f.client(t, axServiceKey)
 	got, err := c.Auth.Admin().GenerateLink(context.Background(), GenerateLinkParams{
 		Type: LinkEmailChangeNew, Email: "ada@example.com", NewEmail: "ada@new.example.com",
-		RedirectTo: "https://app.example.com/changed",
-	})
+	}, WithRedirectTo("https://app.example.com/changed"))
 	require.NoError(t, err)
 	axAssertRequest(t, f.last(t, 0), axWant{
 		method: "POST", path: "/auth/v1/admin/generate_link",
@@ -371,8 +369,8 @@ func TestAdminInviteUserByEmail(t *testing.T) {
 	f.on("POST", "/auth/v1/invite", 200, axTestdata(t, "invite_user.json"))
 	c := f.client(t, axServiceKey)
 	u, err := c.Auth.Admin().InviteUserByEmail(context.Background(), "dave@example.com", InviteParams{
-		Data: map[string]any{"team": "blue"}, RedirectTo: "https://app.example.com/accept-invite",
-	})
+		Data: map[string]any{"team": "blue"},
+	}, WithRedirectTo("https://app.example.com/accept-invite"))
 	require.NoError(t, err)
 	assert.Equal(t, "7d8e9f0a-1b2c-4d3e-8f4a-5b6c7d8e9f0a", u.ID)
 	assert.Equal(t, "dave@example.com", u.Email)

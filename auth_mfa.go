@@ -2,6 +2,9 @@ package supabase
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -16,6 +19,43 @@ type MFAClient struct {
 // MFA returns the multi-factor authentication API of a's user. It is cheap:
 // call it whenever needed.
 func (a *AuthClient) MFA() *MFAClient { return &MFAClient{a: a} }
+
+// auth returns the AuthClient m is a view of; nil for a nil or zero m,
+// whose calls then fail with ErrInvalidArgument.
+func (m *MFAClient) auth() *AuthClient {
+	if m == nil {
+		return nil
+	}
+	return m.a
+}
+
+// String describes m without secrets: the Auth URL and whose factors it
+// manages.
+func (m *MFAClient) String() string {
+	if m == nil {
+		return "<nil>"
+	}
+	a := m.auth()
+	if a.check() != nil {
+		return "supabase.MFAClient{not made by AuthClient.MFA}"
+	}
+	return "supabase.MFAClient{url: " + a.co.authURL + ", user: " + a.who() + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced MFAClient prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *MFAClient as <nil>.
+func (m MFAClient) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&m).String()) }
+
+// LogValue makes slog log what String shows.
+func (m *MFAClient) LogValue() slog.Value {
+	a := m.auth()
+	if a.check() != nil {
+		return slog.StringValue(m.String())
+	}
+	return slog.GroupValue(slog.String("url", a.co.authURL), slog.String("user", a.who()))
+}
 
 // Factor types accepted by MFAClient.Enroll.
 const (
@@ -44,6 +84,10 @@ type MFAEnrollParams struct {
 }
 
 // MFAEnrollResponse is a newly enrolled, still unverified factor.
+//
+// Like TOTPEnrollment it is a wire type: encoding/json writes it in full,
+// for a backend that hands the QR code to its frontend. fmt and slog print
+// its TOTP the way TOTPEnrollment prints itself, secrets redacted.
 type MFAEnrollResponse struct {
 	ID           string `json:"id"`
 	Type         string `json:"type"`
@@ -54,7 +98,25 @@ type MFAEnrollResponse struct {
 	Phone string `json:"phone,omitempty"`
 }
 
+// Format prints the response with fmt's verb, its TOTP the way
+// TOTPEnrollment prints itself.
+func (r MFAEnrollResponse) Format(f fmt.State, verb rune) {
+	type mfaEnrollResponse MFAEnrollResponse // without methods
+	formatRedacted(f, verb, mfaEnrollResponse(r))
+}
+
+// LogValue makes slog log the response field by field, TOTP through its
+// own LogValue (slog's JSON handler would otherwise encode it with
+// encoding/json, secret included).
+func (r MFAEnrollResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("ID", r.ID), slog.String("Type", r.Type),
+		slog.String("FriendlyName", r.FriendlyName), logPtr("TOTP", r.TOTP), slog.String("Phone", r.Phone))
+}
+
 // TOTPEnrollment is what an authenticator app needs to set up a TOTP factor.
+//
+// It is a wire type: encoding/json writes it in full. fmt and slog print
+// it with QRCode, Secret and URI (which holds the secret) redacted.
 type TOTPEnrollment struct {
 	// QRCode is an SVG image as a data URI
 	// ("data:image/svg+xml;utf-8,<svg ...>"), usable as an <img> src.
@@ -65,34 +127,51 @@ type TOTPEnrollment struct {
 	URI string `json:"uri"`
 }
 
+func (e TOTPEnrollment) redacted() any {
+	type totpEnrollment TOTPEnrollment
+	r := totpEnrollment(e)
+	r.QRCode = redact(r.QRCode)
+	r.Secret = redact(r.Secret)
+	r.URI = redact(r.URI)
+	return r
+}
+
+// Format prints e with QRCode, Secret and URI redacted, whatever the verb.
+func (e TOTPEnrollment) Format(f fmt.State, verb rune) { formatRedacted(f, verb, e.redacted()) }
+
+// LogValue makes slog log e with QRCode, Secret and URI redacted.
+func (e TOTPEnrollment) LogValue() slog.Value { return slog.AnyValue(e.redacted()) }
+
+type enrollBody struct {
+	FactorType   string `json:"factor_type"`
+	FriendlyName string `json:"friendly_name,omitempty"`
+	Issuer       string `json:"issuer,omitempty"` // TOTP only
+	Phone        string `json:"phone,omitempty"`  // phone only
+}
+
 // qrDataURIPrefix is what supabase-js puts before the SVG Auth returns.
 const qrDataURIPrefix = "data:image/svg+xml;utf-8,"
 
 // Enroll starts enrolling a factor (POST /factors). The factor stays
 // unverified until Challenge and Verify succeed with a code from it.
 func (m *MFAClient) Enroll(ctx context.Context, p MFAEnrollParams) (*MFAEnrollResponse, error) {
-	body := map[string]any{"factor_type": p.FactorType}
+	a := m.auth()
+	if err := a.check(); err != nil {
+		return nil, err
+	}
+	body := enrollBody{FactorType: p.FactorType, FriendlyName: p.FriendlyName}
 	switch p.FactorType {
 	case FactorTypeTOTP:
-		if p.Issuer != "" {
-			body["issuer"] = p.Issuer
-		}
+		body.Issuer = p.Issuer
 	case FactorTypePhone:
 		if strings.TrimSpace(p.Phone) == "" {
 			return nil, invalidArg("MFA Enroll: Phone is required for a phone factor")
 		}
-		body["phone"] = p.Phone
+		body.Phone = p.Phone
 	default:
 		return nil, invalidArg("MFA Enroll: FactorType must be \"totp\" or \"phone\"")
 	}
-	if p.FriendlyName != "" {
-		body["friendly_name"] = p.FriendlyName
-	}
-	_, err := m.a.userToken(ctx)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors", nil, body, sessionBearer)
+	resp, err := a.userCall(ctx, http.MethodPost, "/factors", nil, body)
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +206,17 @@ func WithMFAChannel(channel string) MFAChallengeOption {
 	return func(o *mfaChallengeOptions) { o.channel = channel }
 }
 
+type challengeBody struct {
+	Channel string `json:"channel,omitempty"`
+}
+
 // Challenge creates a challenge for a factor (POST
 // /factors/{id}/challenge); for a phone factor this sends the code.
 func (m *MFAClient) Challenge(ctx context.Context, factorID string, opts ...MFAChallengeOption) (*MFAChallenge, error) {
+	a := m.auth()
+	if err := a.check(); err != nil {
+		return nil, err
+	}
 	if err := checkUUID("MFA Challenge", "factor ID", factorID); err != nil {
 		return nil, err
 	}
@@ -141,15 +228,8 @@ func (m *MFAClient) Challenge(ctx context.Context, factorID string, opts ...MFAC
 	}
 	// A phone factor's challenge must have a JSON body, even empty; the
 	// factor ID is already in the path.
-	body := map[string]any{}
-	if o.channel != "" {
-		body["channel"] = o.channel
-	}
-	_, err := m.a.userToken(ctx)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors/"+factorID+"/challenge", nil, body, sessionBearer)
+	body := challengeBody{Channel: o.channel}
+	resp, err := a.userCall(ctx, http.MethodPost, "/factors/"+factorID+"/challenge", nil, body)
 	if err != nil {
 		return nil, err
 	}
@@ -164,27 +244,35 @@ func (m *MFAClient) Challenge(ctx context.Context, factorID string, opts ...MFAC
 // /factors/{id}/verify). On success the session is replaced by the aal2
 // session the server returns, stored, and MFA_CHALLENGE_VERIFIED emitted.
 func (m *MFAClient) Verify(ctx context.Context, factorID, challengeID, code string) (*Session, error) {
+	a := m.auth()
+	if err := a.check(); err != nil {
+		return nil, err
+	}
 	if err := checkUUID("MFA Verify", "factor ID", factorID); err != nil {
 		return nil, err
 	}
 	if challengeID == "" || code == "" {
 		return nil, invalidArg("MFA Verify: challenge ID and code are required")
 	}
-	_, err := m.a.userToken(ctx)
+	body := mfaVerifyBody{ChallengeID: challengeID, Code: code}
+	resp, err := a.userCall(ctx, http.MethodPost, "/factors/"+factorID+"/verify", nil, body)
 	if err != nil {
 		return nil, err
 	}
-	body := map[string]any{"challenge_id": challengeID, "code": code}
-	resp, err := m.a.authCall(ctx, http.MethodPost, "/factors/"+factorID+"/verify", nil, body, sessionBearer)
-	if err != nil {
-		return nil, err
-	}
-	return m.a.signedIn(ctx, resp.body, EventMFAChallengeVerified)
+	return a.signedIn(ctx, resp.body, EventMFAChallengeVerified)
+}
+
+type mfaVerifyBody struct {
+	ChallengeID string `json:"challenge_id"`
+	Code        string `json:"code"`
 }
 
 // ChallengeAndVerify is Challenge followed by Verify with code, for TOTP
 // factors whose code the user already has.
 func (m *MFAClient) ChallengeAndVerify(ctx context.Context, factorID, code string) (*Session, error) {
+	if err := m.auth().check(); err != nil {
+		return nil, err
+	}
 	if code == "" {
 		return nil, invalidArg("MFA ChallengeAndVerify: code is required")
 	}
@@ -199,14 +287,14 @@ func (m *MFAClient) ChallengeAndVerify(ctx context.Context, factorID, code strin
 // factor needs an aal2 session. The current session's token keeps its aal
 // claim until it is refreshed.
 func (m *MFAClient) Unenroll(ctx context.Context, factorID string) error {
+	a := m.auth()
+	if err := a.check(); err != nil {
+		return err
+	}
 	if err := checkUUID("MFA Unenroll", "factor ID", factorID); err != nil {
 		return err
 	}
-	_, err := m.a.userToken(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = m.a.authCall(ctx, http.MethodDelete, "/factors/"+factorID, nil, nil, sessionBearer)
+	_, err := a.userCall(ctx, http.MethodDelete, "/factors/"+factorID, nil, nil)
 	return err
 }
 
@@ -226,7 +314,7 @@ type MFAFactors struct {
 // ListFactors fetches the signed-in user (GET /user) and returns its
 // factors.
 func (m *MFAClient) ListFactors(ctx context.Context) (*MFAFactors, error) {
-	u, err := m.a.User(ctx)
+	u, err := m.auth().User(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -271,10 +359,11 @@ type AAL struct {
 // and Next is AAL2, ask the user for a second factor. Without a session it
 // returns an AAL with empty levels and no error, as supabase-js does.
 func (m *MFAClient) AuthenticatorAssuranceLevel(ctx context.Context) (*AAL, error) {
-	if err := m.a.unavailable(); err != nil {
+	a := m.auth()
+	if err := a.unavailable(); err != nil {
 		return nil, err
 	}
-	s, err := m.a.sessions.valid(ctx, m.a.co.session.refreshMargin)
+	s, err := a.sessions.valid(ctx, a.co.session.refreshMargin)
 	if err != nil {
 		return nil, err
 	}
@@ -292,10 +381,14 @@ func (m *MFAClient) AuthenticatorAssuranceLevel(ctx context.Context) (*AAL, erro
 // user's access token (e.g. one a backend received), fetching that user's
 // factors with GET /user.
 func (m *MFAClient) AuthenticatorAssuranceLevelOf(ctx context.Context, jwt string) (*AAL, error) {
+	a := m.auth()
+	if err := a.check(); err != nil {
+		return nil, err
+	}
 	if _, err := ParseClaims(jwt); err != nil {
 		return nil, err
 	}
-	u, err := m.a.UserFromToken(ctx, jwt)
+	u, err := a.UserFromToken(ctx, jwt)
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,9 @@ import (
 	"strings"
 )
 
-// OAuthParams are the optional parts of an OAuth sign-in URL.
+// OAuthParams are the optional parts of an OAuth sign-in URL. Where the
+// provider sends the user back is WithRedirectTo.
 type OAuthParams struct {
-	// RedirectTo is where the provider sends the user back (redirect_to).
-	RedirectTo string
 	// Scopes are extra provider scopes, space separated.
 	Scopes string
 	// QueryParams are passed on to the provider (e.g. prompt, access_type);
@@ -20,18 +19,22 @@ type OAuthParams struct {
 // SignInWithOAuthURL returns the URL of the Auth authorize endpoint that
 // starts an OAuth sign-in with provider ("github", "google", ...). It makes
 // no request: send the user's browser there. In this (implicit) flow the
-// tokens come back in the fragment of the RedirectTo URL; the page there
-// hands them to SetSession.
-func (a *AuthClient) SignInWithOAuthURL(provider string, p OAuthParams) (string, error) {
+// tokens come back in the fragment of the WithRedirectTo URL; the page
+// there hands them to SetSession. It takes WithRedirectTo.
+func (a *AuthClient) SignInWithOAuthURL(provider string, p OAuthParams, opts ...AuthOption) (string, error) {
 	if err := a.unavailable(); err != nil {
+		return "", err
+	}
+	o, err := authOpts("SignInWithOAuthURL", opts, takesRedirect)
+	if err != nil {
 		return "", err
 	}
 	if strings.TrimSpace(provider) == "" {
 		return "", invalidArg("SignInWithOAuthURL: empty provider")
 	}
 	parts := []string{"provider=" + encodeURIComponent(provider)}
-	if p.RedirectTo != "" {
-		parts = append(parts, "redirect_to="+encodeURIComponent(p.RedirectTo))
+	if o.redirectTo != "" {
+		parts = append(parts, "redirect_to="+encodeURIComponent(o.redirectTo))
 	}
 	if p.Scopes != "" {
 		parts = append(parts, "scopes="+encodeURIComponent(p.Scopes))

@@ -2,6 +2,8 @@ package supabase
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -39,21 +41,32 @@ type SignInWithOTPParams struct {
 	Phone string
 	// Data becomes the user's user_metadata when the user is created.
 	Data map[string]any
-	// EmailRedirectTo is where the magic link leads (email only).
-	EmailRedirectTo string
 	// ShouldCreateUser says whether an unknown email or phone signs up a
 	// new user. nil means true, as in supabase-js.
 	ShouldCreateUser *bool
 	// Channel is "sms" (default) or "whatsapp" (phone only).
-	Channel      string
-	CaptchaToken string
+	Channel string
+}
+
+type otpBody struct {
+	contact
+	Data       map[string]any `json:"data"`
+	CreateUser bool           `json:"create_user"`
+	Channel    string         `json:"channel,omitempty"` // phone only
+	Security   metaSecurity   `json:"gotrue_meta_security"`
 }
 
 // SignInWithOTP sends a one-time password: a magic link or code by email, or
 // a code by SMS or WhatsApp (POST /otp). Nobody is signed in yet: pass the
-// code to VerifyOTP. For SMS the provider's message id is in MessageID.
-func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams) (*AuthResponse, error) {
+// code to VerifyOTP. For SMS the provider's message id is in MessageID. It
+// takes WithCaptchaToken and, for an email, WithRedirectTo (where the magic
+// link leads).
+func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
+		return nil, err
+	}
+	o, err := authOpts("SignInWithOTP", opts, takesCaptcha|takesRedirect)
+	if err != nil {
 		return nil, err
 	}
 	if (strings.TrimSpace(p.Email) == "") == (strings.TrimSpace(p.Phone) == "") {
@@ -62,17 +75,15 @@ func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams) (
 	if strings.TrimSpace(p.Email) != "" && p.Channel != "" {
 		return nil, invalidArg("SignInWithOTP: Channel is only valid with Phone")
 	}
-	data := p.Data
-	if data == nil {
-		data = map[string]any{}
+	body := otpBody{contact: newContact(p.Email, p.Phone), Data: orEmpty(p.Data),
+		CreateUser: p.ShouldCreateUser == nil || *p.ShouldCreateUser, Security: o.security()}
+	if err := body.emailOnlyRedirect("SignInWithOTP", o); err != nil {
+		return nil, err
 	}
-	createUser := p.ShouldCreateUser == nil || *p.ShouldCreateUser
-	o := authOptions{captchaToken: p.CaptchaToken}
-	body := map[string]any{"data": data, "create_user": createUser, "gotrue_meta_security": o.security()}
-	if !o.setContact(body, p.Email, p.Phone, p.EmailRedirectTo) {
-		body["channel"] = orDefault(p.Channel, "sms")
+	if !body.isEmail() {
+		body.Channel = orDefault(p.Channel, "sms")
 	}
-	resp, err := a.authCall(ctx, http.MethodPost, "/otp", o.query(), body, "")
+	resp, err := a.authCall(ctx, http.MethodPost, "/otp", o.query(), body, keyBearer)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +109,9 @@ func decodeMessageID(body []byte) (*AuthResponse, error) {
 
 // VerifyOTPParams identify a one-time password to verify: Email or Phone
 // with Token, or TokenHash alone (from an email link). Type is required.
+//
+// fmt (every verb) and encoding/json show it with Token and TokenHash
+// redacted, and so do slog's text and JSON handlers, which rely on them.
 type VerifyOTPParams struct {
 	Email string
 	Phone string
@@ -107,28 +121,53 @@ type VerifyOTPParams struct {
 	// Token.
 	TokenHash string
 	Type      OTPType
-	// RedirectTo is sent as redirect_to.
-	RedirectTo   string
-	CaptchaToken string
+}
+
+func (p VerifyOTPParams) redacted() any {
+	type verifyOTPParams VerifyOTPParams
+	r := verifyOTPParams(p)
+	r.Token = redact(r.Token)
+	r.TokenHash = redact(r.TokenHash)
+	return r
+}
+
+// Format prints p with Token and TokenHash redacted, whatever the verb.
+func (p VerifyOTPParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.redacted()) }
+
+// MarshalJSON encodes p with Token and TokenHash redacted: requests are
+// built from wire types of their own, never by encoding it.
+func (p VerifyOTPParams) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
+
+type verifyBody struct {
+	Type      OTPType      `json:"type"`
+	Email     string       `json:"email,omitempty"`
+	Phone     string       `json:"phone,omitempty"`
+	Token     string       `json:"token,omitempty"`
+	TokenHash string       `json:"token_hash,omitempty"`
+	Security  metaSecurity `json:"gotrue_meta_security"`
 }
 
 // VerifyOTP checks a one-time password (POST /verify). On success the user
 // is signed in: the session is stored and PASSWORD_RECOVERY (for
-// OTPTypeRecovery) or SIGNED_IN is emitted.
-func (a *AuthClient) VerifyOTP(ctx context.Context, p VerifyOTPParams) (*AuthResponse, error) {
+// OTPTypeRecovery) or SIGNED_IN is emitted. It takes WithCaptchaToken and
+// WithRedirectTo.
+func (a *AuthClient) VerifyOTP(ctx context.Context, p VerifyOTPParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
+		return nil, err
+	}
+	o, err := authOpts("VerifyOTP", opts, takesCaptcha|takesRedirect)
+	if err != nil {
 		return nil, err
 	}
 	if p.Type == "" {
 		return nil, invalidArg("VerifyOTP: Type is required")
 	}
-	o := authOptions{captchaToken: p.CaptchaToken, redirectTo: p.RedirectTo}
-	body := map[string]any{"type": p.Type, "gotrue_meta_security": o.security()}
+	body := verifyBody{Type: p.Type, Security: o.security()}
 	if p.TokenHash != "" {
 		if p.Email != "" || p.Phone != "" || p.Token != "" {
 			return nil, invalidArg("VerifyOTP: TokenHash excludes Email, Phone and Token")
 		}
-		body["token_hash"] = p.TokenHash
+		body.TokenHash = p.TokenHash
 	} else {
 		if (p.Email == "") == (p.Phone == "") {
 			return nil, invalidArg("VerifyOTP: set exactly one of Email, Phone and TokenHash")
@@ -136,14 +175,9 @@ func (a *AuthClient) VerifyOTP(ctx context.Context, p VerifyOTPParams) (*AuthRes
 		if p.Token == "" {
 			return nil, invalidArg("VerifyOTP: Token is required with Email or Phone")
 		}
-		if p.Email != "" {
-			body["email"] = p.Email
-		} else {
-			body["phone"] = p.Phone
-		}
-		body["token"] = p.Token
+		body.Email, body.Phone, body.Token = p.Email, p.Phone, p.Token
 	}
-	resp, err := a.authCall(ctx, http.MethodPost, "/verify", o.query(), body, "")
+	resp, err := a.authCall(ctx, http.MethodPost, "/verify", o.query(), body, keyBearer)
 	if err != nil {
 		return nil, err
 	}
@@ -157,24 +191,27 @@ func (a *AuthClient) VerifyOTP(ctx context.Context, p VerifyOTPParams) (*AuthRes
 // SignInAnonymouslyParams are the optional fields of SignInAnonymously.
 type SignInAnonymouslyParams struct {
 	// Data becomes the anonymous user's user_metadata.
-	Data         map[string]any
-	CaptchaToken string
+	Data map[string]any
+}
+
+type anonymousSignUpBody struct {
+	Data     map[string]any `json:"data"`
+	Security metaSecurity   `json:"gotrue_meta_security"`
 }
 
 // SignInAnonymously creates an anonymous user and signs it in (POST
 // /signup without credentials), emitting SIGNED_IN. Anonymous sign-ins must
-// be enabled in the project.
-func (a *AuthClient) SignInAnonymously(ctx context.Context, p SignInAnonymouslyParams) (*Session, error) {
+// be enabled in the project. It takes WithCaptchaToken.
+func (a *AuthClient) SignInAnonymously(ctx context.Context, p SignInAnonymouslyParams, opts ...AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
 	}
-	data := p.Data
-	if data == nil {
-		data = map[string]any{}
+	o, err := authOpts("SignInAnonymously", opts, takesCaptcha)
+	if err != nil {
+		return nil, err
 	}
-	o := authOptions{captchaToken: p.CaptchaToken}
-	body := map[string]any{"data": data, "gotrue_meta_security": o.security()}
-	resp, err := a.authCall(ctx, http.MethodPost, "/signup", nil, body, "")
+	body := anonymousSignUpBody{Data: orEmpty(p.Data), Security: o.security()}
+	resp, err := a.authCall(ctx, http.MethodPost, "/signup", nil, body, keyBearer)
 	if err != nil {
 		return nil, err
 	}
@@ -185,11 +222,7 @@ func (a *AuthClient) SignInAnonymously(ctx context.Context, p SignInAnonymouslyP
 // as UserAttributes.Nonce when changing the password, for projects that
 // require recent authentication (GET /reauthenticate).
 func (a *AuthClient) Reauthenticate(ctx context.Context) error {
-	_, err := a.userToken(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = a.authCall(ctx, http.MethodGet, "/reauthenticate", nil, nil, sessionBearer)
+	_, err := a.userCall(ctx, http.MethodGet, "/reauthenticate", nil, nil)
 	return err
 }
 
@@ -200,16 +233,25 @@ type ResendParams struct {
 	Type  OTPType
 	Email string
 	Phone string
-	// EmailRedirectTo is where the email link leads (email only).
-	EmailRedirectTo string
-	CaptchaToken    string
+}
+
+type resendBody struct {
+	contact
+	Type     OTPType      `json:"type"`
+	Security metaSecurity `json:"gotrue_meta_security"`
 }
 
 // Resend sends a sign-up confirmation, email change email, SMS code or
 // phone change code again (POST /resend). For SMS the provider's message id
-// is in MessageID; User and Session are always nil.
-func (a *AuthClient) Resend(ctx context.Context, p ResendParams) (*AuthResponse, error) {
+// is in MessageID; User and Session are always nil. It takes
+// WithCaptchaToken and, for an email, WithRedirectTo (where the link
+// leads).
+func (a *AuthClient) Resend(ctx context.Context, p ResendParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
+		return nil, err
+	}
+	o, err := authOpts("Resend", opts, takesCaptcha|takesRedirect)
+	if err != nil {
 		return nil, err
 	}
 	if p.Type == "" {
@@ -218,10 +260,11 @@ func (a *AuthClient) Resend(ctx context.Context, p ResendParams) (*AuthResponse,
 	if (strings.TrimSpace(p.Email) == "") == (strings.TrimSpace(p.Phone) == "") {
 		return nil, invalidArg("Resend: set exactly one of Email and Phone")
 	}
-	o := authOptions{captchaToken: p.CaptchaToken}
-	body := map[string]any{"type": p.Type, "gotrue_meta_security": o.security()}
-	o.setContact(body, p.Email, p.Phone, p.EmailRedirectTo)
-	resp, err := a.authCall(ctx, http.MethodPost, "/resend", o.query(), body, "")
+	body := resendBody{contact: newContact(p.Email, p.Phone), Type: p.Type, Security: o.security()}
+	if err := body.emailOnlyRedirect("Resend", o); err != nil {
+		return nil, err
+	}
+	resp, err := a.authCall(ctx, http.MethodPost, "/resend", o.query(), body, keyBearer)
 	if err != nil {
 		return nil, err
 	}

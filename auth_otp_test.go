@@ -233,10 +233,9 @@ func TestSignInWithOTPEmail(t *testing.T) {
 	no := false
 	res, err := c.Auth.SignInWithOTP(context.Background(), SignInWithOTPParams{
 		Email:            "ada@example.com",
-		EmailRedirectTo:  "https://app.example.com/auth/callback",
 		ShouldCreateUser: &no,
 		Data:             map[string]any{"source": "newsletter"},
-	})
+	}, WithRedirectTo("https://app.example.com/auth/callback"))
 	require.NoError(t, err)
 	assert.Nil(t, res.User)
 	assert.Nil(t, res.Session)
@@ -270,7 +269,7 @@ func TestSignInWithOTPPhone(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"phone":"+15555550123","data":{},"create_user":true,"gotrue_meta_security":{},"channel":"sms"}`,
 		string(f.last(t, 0).Body))
-	_, err = c.Auth.SignInWithOTP(context.Background(), SignInWithOTPParams{Phone: "+15555550123", Channel: "whatsapp", CaptchaToken: "cap"})
+	_, err = c.Auth.SignInWithOTP(context.Background(), SignInWithOTPParams{Phone: "+15555550123", Channel: "whatsapp"}, WithCaptchaToken("cap"))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"phone":"+15555550123","data":{},"create_user":true,"gotrue_meta_security":{"captcha_token":"cap"},"channel":"whatsapp"}`,
 		string(f.last(t, 0).Body))
@@ -373,7 +372,7 @@ func TestVerifyOTPSMSWithCaptcha(t *testing.T) {
 	f := newAxServer(t)
 	f.on("POST", "/auth/v1/verify", 200, axTestdata(t, "verify_otp_email.json"))
 	c := f.client(t, axAnonKey)
-	_, err := c.Auth.VerifyOTP(context.Background(), VerifyOTPParams{Phone: "64211234567", Token: "654321", Type: OTPTypeSMS, CaptchaToken: "cap-1"})
+	_, err := c.Auth.VerifyOTP(context.Background(), VerifyOTPParams{Phone: "64211234567", Token: "654321", Type: OTPTypeSMS}, WithCaptchaToken("cap-1"))
 	require.NoError(t, err)
 	axAssertRequest(t, f.last(t, 0), axWant{
 		method: "POST", path: "/auth/v1/verify", key: axAnonKey, bearer: axAnonKey,
@@ -390,8 +389,7 @@ func TestVerifyOTPTokenHash(t *testing.T) {
 	c := f.client(t, axAnonKey)
 	res, err := c.Auth.VerifyOTP(context.Background(), VerifyOTPParams{
 		TokenHash: "pkce_0123456789abcdef0123456789abcdef", Type: OTPTypeMagicLink,
-		RedirectTo: "https://app.example.com/done",
-	})
+	}, WithRedirectTo("https://app.example.com/done"))
 	require.NoError(t, err)
 	require.NotNil(t, res.Session)
 	axAssertRequest(t, f.last(t, 0), axWant{
@@ -440,8 +438,8 @@ func TestSignInAnonymously(t *testing.T) {
 	c := f.client(t, axAnonKey)
 	ev := axWatchEvents(t, c)
 	s, err := c.Auth.SignInAnonymously(context.Background(), SignInAnonymouslyParams{
-		Data: map[string]any{"theme": "dark"}, CaptchaToken: "captcha-xyz",
-	})
+		Data: map[string]any{"theme": "dark"},
+	}, WithCaptchaToken("captcha-xyz"))
 	require.NoError(t, err)
 	require.NotNil(t, s.User)
 	assert.True(t, s.User.IsAnonymous)
@@ -501,9 +499,8 @@ func TestResendSignupEmail(t *testing.T) {
 	f := newAxServer(t)
 	f.on("POST", "/auth/v1/resend", 200, []byte(`{}`))
 	c := f.client(t, axAnonKey)
-	res, err := c.Auth.Resend(context.Background(), ResendParams{
-		Type: OTPTypeSignup, Email: "new.user@example.org", EmailRedirectTo: "https://app.example.com/confirmed",
-	})
+	res, err := c.Auth.Resend(context.Background(), ResendParams{Type: OTPTypeSignup, Email: "new.user@example.org"},
+		WithRedirectTo("https://app.example.com/confirmed"))
 	require.NoError(t, err)
 	assert.Nil(t, res.User)
 	assert.Nil(t, res.Session)
@@ -545,10 +542,9 @@ func TestSignInWithOAuthURL(t *testing.T) {
 	f := newAxServer(t)
 	c := f.client(t, axAnonKey)
 	got, err := c.Auth.SignInWithOAuthURL("github", OAuthParams{
-		RedirectTo:  "https://app.example.com/cb?x=1",
 		Scopes:      "repo read:user",
 		QueryParams: map[string]string{"prompt": "consent", "access_type": "offline"},
-	})
+	}, WithRedirectTo("https://app.example.com/cb?x=1"))
 	require.NoError(t, err)
 	assert.Equal(t, f.srv.URL+"/base/auth/v1/authorize?provider=github&redirect_to=https%3A%2F%2Fapp.example.com%2Fcb%3Fx%3D1&scopes=repo%20read%3Auser&access_type=offline&prompt=consent", got)
 	u, err := url.Parse(got)

@@ -95,9 +95,8 @@ func TestSignUpConfirmationRequired(t *testing.T) {
 	})
 	res, err := c.Auth.SignUp(context.Background(), SignUpParams{
 		Email: "new.user@example.org", Password: "S3cure-Passw0rd!",
-		Data:            map[string]any{"full_name": "New User", "plan": "free"},
-		EmailRedirectTo: "https://app.example.com/welcome?from=signup",
-	})
+		Data: map[string]any{"full_name": "New User", "plan": "free"},
+	}, WithRedirectTo("https://app.example.com/welcome?from=signup"))
 	require.NoError(t, err)
 	r := srv.requests()[0]
 	assertAuthRequest(t, r, "POST", "/auth/v1/signup", url.Values{"redirect_to": {"https://app.example.com/welcome?from=signup"}}, coreTestKey)
@@ -240,8 +239,8 @@ func TestUserAndUpdateUser(t *testing.T) {
 	assert.Equal(t, "ada@example.com", u.Email)
 	assertAuthRequest(t, srv.requests()[1], "GET", "/auth/v1/user", nil, s.AccessToken)
 
-	_, err = c.Auth.UpdateUser(ctx, UserAttributes{Email: "ada.new@example.com", Data: map[string]any{"full_name": "Ada King"},
-		EmailRedirectTo: "https://app.example.com/email-changed"})
+	_, err = c.Auth.UpdateUser(ctx, UserAttributes{Email: "ada.new@example.com", Data: map[string]any{"full_name": "Ada King"}},
+		WithRedirectTo("https://app.example.com/email-changed"))
 	require.NoError(t, err)
 	r := srv.requests()[2]
 	assertAuthRequest(t, r, "PUT", "/auth/v1/user", url.Values{"redirect_to": {"https://app.example.com/email-changed"}}, s.AccessToken)

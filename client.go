@@ -3,6 +3,8 @@ package supabase
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,7 +20,8 @@ const Version = "0.1.0"
 const clientInfo = "supabase-go/" + Version
 
 // Client talks to one Supabase project: Auth through Client.Auth, tables and
-// functions through From, RPC and Schema.
+// functions through From, RPC and Schema, files through Client.Storage and
+// Edge Functions through Client.Functions.
 //
 // A Client is safe for concurrent use by many goroutines. Its configuration
 // never changes after NewClient; credentials are read from the current
@@ -28,6 +31,10 @@ const clientInfo = "supabase-go/" + Version
 type Client struct {
 	// Auth signs users in and out and holds this client's session.
 	Auth *AuthClient
+	// Storage manages buckets and files as this client's user.
+	Storage *StorageClient
+	// Functions invokes Edge Functions as this client's user.
+	Functions *FunctionsClient
 
 	core   *core
 	tokens tokenSource
@@ -250,11 +257,17 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNotAPIURL(base); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(key) == "" {
 		return nil, invalidArg("empty API key (use the project's anon or publishable key)")
 	}
 	if strings.ContainsAny(key, " \t\r\n") {
 		return nil, invalidArg("API key contains whitespace")
+	}
+	if strings.HasPrefix(key, "http://") || strings.HasPrefix(key, "https://") {
+		return nil, invalidArg("the API key looks like a URL: are the URL and key arguments swapped?")
 	}
 	o := options{
 		headers: http.Header{},
@@ -307,7 +320,14 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 		c.Auth = newAuthClient(co, o.store, true)
 		c.tokens = c.Auth
 	}
+	c.attachServices()
 	return c, nil
+}
+
+// attachServices gives c its own Storage and Functions clients; they read
+// c's credentials and sticky error when each request is sent.
+func (c *Client) attachServices() {
+	c.Storage, c.Functions = &StorageClient{c: c}, &FunctionsClient{c: c}
 }
 
 // Environment variables read by NewClientFromEnv.
@@ -339,33 +359,76 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 	return NewClient(u, key, opts...)
 }
 
+// parseProjectURL checks the project URL. Its errors describe the problem
+// without quoting the argument: when the URL and key arguments are
+// swapped, the argument is the key.
 func parseProjectURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", invalidArg("empty project URL")
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
-		// url.Error quotes the input, which may hold credentials.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", invalidArg("invalid project URL: %v", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", invalidArg("project URL must start with http:// or https://, got %q", u.Redacted())
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return "", invalidArg("project URL %q has no host", u.Redacted())
-	}
-	if u.User != nil {
+	switch {
+	case err != nil:
+		return "", invalidArg("project URL does not parse as a URL%s", swappedHint(raw))
+	case u.Scheme == "":
+		return "", invalidArg("project URL must start with http:// or https:// (it has no scheme)%s", swappedHint(raw))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", invalidArg("project URL must start with http:// or https://")
+	case u.Host == "" || u.Hostname() == "":
+		return "", invalidArg("project URL has no host")
+	case u.User != nil:
 		return "", invalidArg("project URL must not contain credentials")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", invalidArg("project URL %q must not have a query or fragment", u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", invalidArg("project URL must not have a query or fragment")
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
+}
+
+// swappedHint says when a project URL looks like an API key: a JWT (legacy
+// anon and service_role keys) or an sb_publishable_/sb_secret_ key.
+func swappedHint(raw string) string {
+	if strings.HasPrefix(raw, "eyJ") || strings.HasPrefix(raw, "sb_") {
+		return "; it looks like an API key: are the URL and key arguments swapped?"
+	}
+	return ""
+}
+
+// String describes c without secrets: its project URL, schema and who its
+// requests run as, for example
+// "supabase.Client{url: https://ref.supabase.co, schema: public, user: signed in as 6a1d…}".
+// It reads only immutable and atomically loaded state, so printing a client
+// never races with a refresh.
+func (c *Client) String() string {
+	if c == nil {
+		return "<nil>"
+	}
+	if c.core == nil {
+		return "supabase.Client{not made by NewClient}"
+	}
+	s := "supabase.Client{url: " + c.core.baseURL + ", schema: " + c.schema + ", user: " + c.Auth.who()
+	if c.err != nil {
+		s += ", err: " + c.err.Error()
+	}
+	return s + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String. Its receiver
+// is a value so that a dereferenced Client prints the same: fmt would
+// otherwise walk its fields and, with a verb such as %s, print what its
+// unexported pointers point to. fmt prints a nil *Client as <nil>.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, (&c).String()) }
+
+// LogValue makes slog log what String shows.
+func (c *Client) LogValue() slog.Value {
+	if c == nil || c.core == nil {
+		return slog.StringValue(c.String())
+	}
+	attrs := []slog.Attr{slog.String("url", c.core.baseURL), slog.String("schema", c.schema), slog.String("user", c.Auth.who())}
+	if c.err != nil {
+		attrs = append(attrs, slog.String("err", c.err.Error()))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // URL returns the project URL the client was built with, without a trailing
@@ -384,9 +447,12 @@ var errNoClient = invalidArg("use a Client from NewClient or NewClientFromEnv")
 // client whose queries fail with errNoClient.
 func (c *Client) derive() *Client {
 	if c == nil || c.core == nil {
-		return &Client{err: errNoClient, Auth: &AuthClient{disabled: true}}
+		d := &Client{err: errNoClient, Auth: &AuthClient{disabled: true}}
+		d.attachServices()
+		return d
 	}
 	d := *c
+	d.attachServices()
 	return &d
 }
 
@@ -413,10 +479,11 @@ func (c *Client) WithAccessToken(jwt string) *Client {
 
 // WithSession returns a client signed in with s (refreshing it as needed,
 // kept in memory), sharing the HTTP client and configuration with c. It
-// never falls back to the project key: once s is gone (signed out, or its
-// refresh token refused after expiry) its requests fail with an error
-// matching ErrSessionMissing, and a nil s makes its queries fail with
-// ErrInvalidArgument.
+// never falls back to the project key: once s is gone its requests fail,
+// with an error matching ErrSessionMissing after SignOut, ErrSessionExpired
+// once the session ended (refresh token refused after expiry). A nil s, or
+// one whose access token cannot be sent as a bearer token, makes its
+// queries fail with ErrInvalidArgument.
 func (c *Client) WithSession(s *Session) *Client {
 	d := c.derive()
 	if d.core == nil {
@@ -424,10 +491,13 @@ func (c *Client) WithSession(s *Session) *Client {
 	}
 	d.Auth = newAuthClient(c.core, NewMemoryStore(), true)
 	d.Auth.userOnly = true
-	if s == nil || s.AccessToken == "" {
+	switch {
+	case s == nil || s.AccessToken == "":
 		d.err = invalidArg("WithSession: nil session or empty access token")
-	} else {
-		d.Auth.sessions.setInitial(s.clone())
+	case !validAccessToken(s.AccessToken):
+		d.err = invalidArg("WithSession: the access token cannot be sent as a bearer token (control character or space)")
+	default:
+		d.Auth.sessions.setInitial(d.Auth.sessions.withExpiry(s))
 	}
 	d.tokens = d.Auth
 	return d

@@ -240,3 +240,29 @@ func TestErrorsNeverLeakSecrets(t *testing.T) {
 		}
 	}
 }
+
+// NewClient's errors describe a bad argument without quoting it: the URL
+// argument may be the key, passed in the wrong order.
+func TestNewClientErrorsNeverEchoArguments(t *testing.T) {
+	jwtKey := "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJl"
+	for _, args := range [][2]string{
+		{jwtKey, "http://127.0.0.1:54321"},
+		{"sb_secret_abc123DEF", "https://ref.supabase.co"},
+		{"ftp://sb_secret_abc123DEF", "k"},
+		{"https://:sb_secret_abc123DEF@ref.supabase.co", "k"},
+		{"https://ref.supabase.co/?apikey=sb_secret_abc123DEF", "k"},
+		{"https:///sb_secret_abc123DEF", "k"},
+		{"https://ref.supabase.co", "https://sb_secret_abc123DEF"},
+		{"http://[sb_secret_abc123DEF", "k"},
+		{"https://ref.supabase.co:sb_secret_abc123DEF", "k"},
+	} {
+		_, err := NewClient(args[0], args[1])
+		require.ErrorIs(t, err, ErrInvalidArgument, args[0])
+		assert.NotContains(t, err.Error(), "abc123DEF", "%q", args)
+		assert.NotContains(t, err.Error(), "c2lnbmF0dXJl", "%q", args)
+	}
+	_, err := NewClient(jwtKey, "http://127.0.0.1:54321")
+	assert.EqualError(t, err, "supabase: project URL must start with http:// or https:// (it has no scheme); it looks like an API key: are the URL and key arguments swapped?")
+	_, err = NewClient("https://ref.supabase.co", "https://ref.supabase.co")
+	assert.EqualError(t, err, "supabase: the API key looks like a URL: are the URL and key arguments swapped?")
+}

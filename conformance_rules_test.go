@@ -233,6 +233,44 @@ var divergenceRules = []*conformance.Divergence{
 		},
 	},
 	{
+		Name: "lost-session-is-an-error",
+		Scope: "Data, Storage and Functions steps that supabase-js sent with the project key as bearer although an " +
+			"earlier step signed a user in and no sign-out followed: the session was dropped by a refused refresh or a " +
+			"`session_not_found`.",
+		JS: "Drops the session and sends the request as anon: the caller gets the anon answer (often an empty list) " +
+			"with no error.",
+		Go: "Sends nothing and returns an error matching ErrSessionExpired, until the caller signs in again or calls " +
+			"SignOut (session.go, the lost state).",
+		Why: "A script reading a protected table as a user must not get an empty answer it believes; \"revoked\" " +
+			"must be told apart from \"never signed in\". Signing out is how a caller asks for anon.",
+		When: lostSessionStep,
+		Rewrite: func(x *conformance.Exchange) error {
+			key := "Bearer " + x.Case.Key
+			if x.Case.Key == "" {
+				key = "Bearer " + conformance.DefaultAnonKey
+			}
+			kept := x.Requests[:0]
+			for _, r := range x.Requests {
+				if r.Headers["authorization"] != key || r.Under("/auth/v1") {
+					kept = append(kept, r)
+				}
+			}
+			x.Requests = kept
+			m, err := x.ResultObject()
+			if err != nil {
+				return err
+			}
+			m["data"] = nil
+			m["error"] = map[string]any{"name": lostSessionError, "message": "the session ended"}
+			for _, k := range []string{"count", "status", "statusText"} {
+				if _, ok := m[k]; ok {
+					m[k] = nil
+				}
+			}
+			return x.SetResultObject(m)
+		},
+	},
+	{
 		Name:  "rest-2xx-body-as-is",
 		Scope: "REST results that supabase-js reports as the error `{message: body}` for a 2xx answer whose body is not JSON.",
 		JS:    "A 2xx answer whose body is not JSON (outside csv() and explain()) becomes an error `{message: body}` with the 2xx status.",
@@ -363,6 +401,60 @@ func deleteUserArgs(c *conformance.Call) (id string, soft bool, err error) {
 }
 
 // noSessionResult: a getSession step that returned no session, no error.
+// lostSessionError names, in a rewritten result, the SDK's lost-session
+// error: compared by its sentinel, ErrSessionExpired.
+const lostSessionError = "LostSession"
+
+// lostSessionStep reports whether x is a data, Storage or Functions step
+// that supabase-js sent with the key as bearer while a user was signed in:
+// a session result came before it and no sign-out since.
+func lostSessionStep(x *conformance.Exchange) bool {
+	switch x.Target() {
+	case "db", "rpc", "storage", "functions":
+	default:
+		return false
+	}
+	signedIn := false
+	for _, p := range x.Before {
+		if p.Step == nil {
+			continue
+		}
+		if p.CallsAny("signOut") && !signOutOthers(p) {
+			signedIn = false
+			continue
+		}
+		if m, err := p.ResultObject(); err == nil && p.Result.Kind == "auth" {
+			if data, ok := m["data"].(map[string]any); ok && data["session"] != nil {
+				signedIn = true
+			}
+		}
+	}
+	if !signedIn {
+		return false
+	}
+	key := x.Case.Key
+	if key == "" {
+		key = conformance.DefaultAnonKey
+	}
+	return x.AnyRequest(func(r *conformance.Request) bool {
+		return !r.Under("/auth/v1") && r.Headers["authorization"] == "Bearer "+key
+	})
+}
+
+// signOutOthers reports whether x's signOut has scope "others", which keeps
+// the caller's session.
+func signOutOthers(x *conformance.Exchange) bool {
+	for _, c := range x.Calls() {
+		if c.Call == "signOut" && len(c.Args) > 0 {
+			var o struct{ Scope string }
+			if json.Unmarshal(c.Args[0], &o) == nil && o.Scope == "others" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func noSessionResult(x *conformance.Exchange) bool {
 	if x.Target() != "auth" || !x.CallsAny("getSession") || x.Result == nil || x.Result.Kind != "auth" {
 		return false

@@ -14,6 +14,10 @@
 // is sent: the signed-in user's access token, or the project key when nobody
 // is signed in. A query built before sign-in and run after it runs as the user.
 //
+// Options shared by several Auth calls are trailing AuthOption arguments on
+// every call that takes them: WithCaptchaToken and WithRedirectTo. An option
+// a call does not take is an error matching ErrInvalidArgument.
+//
 // # Sessions and refresh
 //
 // Reading the session takes no lock. When less than 90 s remain (see
@@ -41,8 +45,11 @@
 // ErrPermissionDenied, ErrConflict, ErrInvalidCredentials,
 // ErrSessionMissing, ErrSessionExpired, ErrWeakPassword, ErrRateLimited,
 // ErrJWTExpired, ErrInvalidQuery, ErrInvalidArgument. Transport errors are wrapped, so
-// errors.Is(err, context.DeadlineExceeded) works. No error, log line or
-// formatted Session ever contains a token, key or password.
+// errors.Is(err, context.DeadlineExceeded) works. No error or log line
+// contains a token, key or password, and no value of this package prints
+// one (fmt, slog): each type holding a secret prints itself without it.
+// encoding/json writes the types Auth returns (Session, AuthResponse, ...)
+// in full, for storage and for a frontend; see Session.
 //
 // # Concurrency
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -43,13 +44,30 @@ var (
 	// (PostgREST PGRST301/PGRST303, Auth bad_jwt).
 	ErrJWTExpired = errors.New("supabase: JWT expired or invalid")
 	// ErrInvalidQuery: a query could not be built (bad operator, column,
-	// range or value). Returned before any I/O.
+	// range or value). Returned before any I/O. An invalid query is an
+	// invalid argument: these errors match ErrInvalidArgument too.
 	ErrInvalidQuery = errors.New("supabase: invalid query")
 	// ErrInvalidArgument: a call or option was given input it cannot use
-	// (an empty email, a nil client, a malformed URL). Returned before any I/O.
+	// (an empty email, a nil or zero client, a malformed URL). Returned
+	// before any I/O.
 	ErrInvalidArgument = errors.New("supabase: invalid argument")
-	// ErrInvalidResponse: a 2xx answer whose body could not be decoded.
+	// ErrInvalidResponse: the server answered with a success status but a
+	// body the client cannot read as the answer it expected (not JSON, cut
+	// short, or JSON of another shape), or without a header it needs. The
+	// *Error carries the status and says what could not be decoded.
 	ErrInvalidResponse = errors.New("supabase: invalid response")
+	// ErrRangeNotSatisfiable: PostgREST answered 416 (PGRST103), typically
+	// for a Range or offset past the last row of a counted query.
+	ErrRangeNotSatisfiable = errors.New("supabase: range not satisfiable")
+	// ErrTooLarge: a payload over a size limit: Storage refused an upload
+	// (413, statusCode "413" or EntityTooLarge), or a download was larger
+	// than DownloadOptions.MaxBytes allowed.
+	ErrTooLarge = errors.New("supabase: payload too large")
+	// ErrFunctionRelay: the Supabase relay in front of Edge Functions
+	// answered instead of the function (x-relay-error: true), for example
+	// because the function failed to start. The *Error's Status and Code
+	// are the relay's.
+	ErrFunctionRelay = errors.New("supabase: Edge Functions relay error")
 )
 
 // Sentinels for answers the client refuses to use; see [WithMaxResponseSize]
@@ -68,20 +86,28 @@ var (
 )
 
 // argError is an invalid argument or option, found before any I/O.
-type argError struct{ msg string }
+type argError struct {
+	msg string
+	// also is a further sentinel the error matches, if any.
+	also error
+}
 
 func (e *argError) Error() string { return "supabase: " + e.msg }
 
-// Is makes argError match ErrInvalidArgument.
-func (e *argError) Is(target error) bool { return target == ErrInvalidArgument }
+// Is makes argError match ErrInvalidArgument (and also).
+func (e *argError) Is(target error) bool {
+	return target == ErrInvalidArgument || (e.also != nil && target == e.also)
+}
 
 // invalidArg reports bad input; the message must not quote secrets.
 func invalidArg(format string, a ...any) error { return &argError{msg: fmt.Sprintf(format, a...)} }
 
 // Service names used in Error.Service.
 const (
-	ServiceREST = "rest"
-	ServiceAuth = "auth"
+	ServiceREST      = "rest"
+	ServiceAuth      = "auth"
+	ServiceStorage   = "storage"
+	ServiceFunctions = "functions"
 )
 
 // Error is the error returned for every non-2xx answer from Supabase, for
@@ -91,9 +117,9 @@ const (
 // It never holds a token, key or password: URL is sanitised (no query) and
 // bodies are only kept as a short excerpt.
 type Error struct {
-	Service string // ServiceREST or ServiceAuth
+	Service string // ServiceREST, ServiceAuth, ServiceStorage or ServiceFunctions
 	Status  int    // HTTP status; 0 when no request was sent
-	Code    string // PostgREST code (SQLSTATE or PGRSTxxx) or Auth error_code
+	Code    string // PostgREST code (SQLSTATE or PGRSTxxx), Auth error_code, Storage or Functions code
 	Message string
 	Details string
 	Hint    string
@@ -103,6 +129,12 @@ type Error struct {
 	URL     string // request URL without query string
 	// RetryAfter is the server's Retry-After hint, when it sent one.
 	RetryAfter time.Duration
+	// StatusCode is the statusCode of a Storage error body, which can
+	// differ from Status: Storage refuses a write under RLS with HTTP 400
+	// and statusCode "403".
+	StatusCode string
+
+	relay bool // Functions: the relay answered (x-relay-error: true)
 }
 
 // Error formats the error without secrets.
@@ -117,6 +149,9 @@ func (e *Error) Error() string {
 	}
 	if e.Status != 0 {
 		fmt.Fprintf(&b, ": %d", e.Status)
+	}
+	if e.StatusCode != "" && e.StatusCode != strconv.Itoa(e.Status) {
+		b.WriteString(" (statusCode " + e.StatusCode + ")")
 	}
 	if e.Code != "" {
 		b.WriteString(" " + e.Code)
@@ -152,6 +187,10 @@ var conflictCodes = map[string]bool{
 
 // Is reports whether e belongs to the category of the sentinel target.
 func (e *Error) Is(target error) bool {
+	if e.Service == ServiceStorage && storageErrorIs(e, target) ||
+		e.Service == ServiceFunctions && functionsErrorIs(e, target) {
+		return true
+	}
 	switch target {
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound || e.Code == "user_not_found" ||
@@ -168,7 +207,7 @@ func (e *Error) Is(target error) bool {
 		return e.Code == "invalid_credentials" ||
 			(e.Service == ServiceAuth && e.Code == "" && e.Message == "Invalid login credentials")
 	case ErrSessionMissing:
-		return e.Code == codeSessionMissing && e.Status == 0
+		return e.Code == codeSessionMissing && e.clientSide()
 	case ErrSessionExpired:
 		return sessionExpiredCodes[e.Code]
 	case ErrWeakPassword:
@@ -179,22 +218,28 @@ func (e *Error) Is(target error) bool {
 	case ErrJWTExpired:
 		return e.Code == "PGRST301" || e.Code == "PGRST303" || e.Code == "bad_jwt" ||
 			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
-	case ErrInvalidQuery:
-		return e.Code == codeInvalidQuery && e.Status == 0
+	case ErrInvalidQuery, ErrInvalidArgument:
+		return e.Code == codeInvalidQuery && e.clientSide()
 	case ErrInvalidResponse:
-		return e.Code == codeInvalidResponse && e.Status >= 200 && e.Status < 300
+		return e.Code == codeInvalidResponse && e.clientSide()
 	case ErrRedirect:
-		return e.Code == codeRedirect && isRedirect(e.Status)
+		return e.Code == codeRedirect && e.clientSide()
 	case ErrResponseTooLarge:
-		return e.Code == codeResponseTooLarge && e.Status >= 200 && e.Status < 300
+		return e.Code == codeResponseTooLarge && e.clientSide()
+	case ErrRangeNotSatisfiable:
+		return e.Status == http.StatusRequestedRangeNotSatisfiable || (e.Service == ServiceREST && e.Code == "PGRST103")
 	}
 	return false
 }
 
-// codeSessionMissing and the other codes below are client-side codes. A
-// server could send one as its own code: Is matches them only with the
-// status the client gives them (0 when nothing was sent, the 2xx or 3xx of
-// an answer it refused), which no decoded error answer has.
+// clientSide reports whether e can be an error the client made itself:
+// its status is 0 (nothing sent), 2xx or a redirect (an answer the client
+// refused). A decoded error answer has none of these, so a server sending
+// one of the client-side codes below as its own code does not match the
+// client's sentinels.
+func (e *Error) clientSide() bool { return e.Status < 300 || isRedirect(e.Status) }
+
+// codeSessionMissing and the other codes below are client-side codes.
 const (
 	codeSessionMissing   = "session_missing"
 	codeInvalidQuery     = "invalid_query"
@@ -202,6 +247,13 @@ const (
 	codeRedirect         = "redirect_not_followed"
 	codeResponseTooLarge = "response_too_large"
 )
+
+// invalidResponse is the error for a 2xx answer that cannot be decoded;
+// what says what was expected and why it failed. It must not quote a body
+// that may hold tokens.
+func invalidResponse(service string, status int, what string) *Error {
+	return &Error{Service: service, Status: status, Code: codeInvalidResponse, Message: what}
+}
 
 func errSessionMissing() *Error {
 	return &Error{Service: ServiceAuth, Code: codeSessionMissing, Message: "auth session missing"}
@@ -231,15 +283,17 @@ func rowsInDetails(details string) int {
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 64 << 10
 
-// excerpt returns at most 200 bytes of body as valid UTF-8 text.
+// excerpt returns at most 200 bytes of body as valid UTF-8 text: invalid
+// bytes become U+FFFD (the text after them is kept), and a cut never splits
+// a character.
 func excerpt(body []byte) string {
 	s := strings.ToValidUTF8(strings.TrimSpace(string(body)), "\uFFFD")
 	if len(s) > 200 {
-		s = s[:200]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
 		}
-		s += "…"
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -87,6 +87,7 @@ func TestErrorCategories(t *testing.T) {
 		{&Error{Service: ServiceAuth, Status: 403, Code: "not_admin"}, []error{ErrPermissionDenied}, nil},
 		{&Error{Service: ServiceAuth, Status: 422, Code: "weak_password", Reasons: []string{"length"}}, []error{ErrWeakPassword}, nil},
 		{errSessionMissing(), []error{ErrSessionMissing}, []error{ErrSessionExpired, ErrUnauthorized}},
+		{invalidQuery("x"), []error{ErrInvalidQuery, ErrInvalidArgument}, []error{ErrNotFound}},
 	}
 	for _, tt := range tests {
 		wrapped := fmt.Errorf("context: %w", tt.err)

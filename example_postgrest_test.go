@@ -116,7 +116,7 @@ func ExampleQuery_Or() {
 func ExampleQuery_Select_count() {
 	c := exampleClient()
 	q := c.From("events").
-		Select("*", supabase.Count(supabase.CountExact), supabase.Head()).
+		Select("*", supabase.CountExact, supabase.Head()).
 		Gte("at", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	p, _ := q.Preview()
 	fmt.Print(p)
@@ -181,5 +181,58 @@ func ExampleOne() {
 		log.Print(err)
 	default:
 		fmt.Println(p.ID)
+	}
+}
+
+func ExampleEscapeLike() {
+	c := exampleClient()
+	search := "50%_off" // user input: % and _ must not act as wildcards
+	q := c.From("products").Select("id").ILike("name", "%"+supabase.EscapeLike(search)+"%")
+	p, _ := q.Preview()
+	fmt.Println(p.URL)
+	// Output:
+	// https://example.supabase.co/rest/v1/products?select=id&name=ilike.%2550%5C%25%5C_off%25
+}
+
+func ExamplePage() {
+	type Todo struct {
+		ID    int    `json:"id"`
+		Title string `json:"title"`
+	}
+	c := exampleClient()
+	const perPage = 20
+	page := 3
+	from := (page - 1) * perPage
+	p, err := supabase.Page[Todo](context.Background(),
+		c.From("todos").Select("id,title").Order("id").Range(from, from+perPage-1))
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	// Past the last page p.Rows is empty and p.Total still holds the total.
+	if p.Total != nil {
+		fmt.Printf("rows %d-%d of %d\n", p.From+1, p.To+1, *p.Total)
+	}
+}
+
+func ExampleOne_write() {
+	type Todo struct {
+		ID   int  `json:"id"`
+		Done bool `json:"done"`
+	}
+	c := exampleClient()
+	// PostgREST checks that exactly one row changed and otherwise rolls the
+	// update back: an error here means nothing was written.
+	t, err := supabase.One[Todo](context.Background(),
+		c.From("todos").Update(map[string]any{"done": true}).Eq("id", 7).Select("id,done"))
+	switch {
+	case errors.Is(err, supabase.ErrNotFound):
+		fmt.Println("no such todo")
+	case errors.Is(err, supabase.ErrTooManyRows):
+		fmt.Println("ambiguous: nothing was changed")
+	case err != nil:
+		log.Print(err)
+	default:
+		fmt.Println(t.ID, t.Done)
 	}
 }

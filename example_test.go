@@ -27,7 +27,7 @@ func ExampleNewClient() {
 	fmt.Println(err)
 	// Output:
 	// https://abcdefghijklmnop.supabase.co
-	// supabase: project URL must start with http:// or https://, got "abcdefghijklmnop.supabase.co"
+	// supabase: project URL must start with http:// or https:// (it has no scheme)
 }
 
 func ExampleNewClientFromEnv() {

@@ -18,6 +18,7 @@ import (
 //     containing whitespace or any of , . : ( ) " \ and escape " and \ with
 //     a backslash, which is how PostgREST's grammar reads quoted values, so
 //     `say "hi"` is sent as "say \"hi\"" and cannot change meaning.
+//     Numbers are never quoted (in.(1.5,2)), as in supabase-js.
 //   - in()/notIn() with an empty string (case
 //     filter_in_empty_string_null_boolean): supabase-js sends it as nothing,
 //     so in("c", [""]) becomes in.(), the empty list. We send "".
@@ -35,14 +36,18 @@ import (
 //     we send the object as JSON. The function name is path-escaped
 //     (supabase-js does not escape it).
 //   - Responses (case error_200_non_json_body): Execute returns a 2xx body as
-//     it is, even when it is not JSON; All, One and MaybeOne then report a
-//     decoding error where supabase-js reports {message: body}.
+//     it is, even when it is not JSON; All, One, MaybeOne, Page and Rows
+//     then return a *Error matching ErrInvalidResponse where supabase-js
+//     reports {message: body}.
 //   - Select("  ") (only whitespace) sends select=* where supabase-js sends
 //     an empty select.
 //   - Match sends its filters in sorted column order (a Go map has no
 //     order); PostgREST does not care about parameter order.
 
-// CountMethod is how PostgREST counts rows for Response.Count.
+// CountMethod is how PostgREST counts rows for [Response].Count. It is
+// also the option that asks for the count: pass it to [Query.Select], a
+// write ([Query.Insert], [Query.Update], ...) or [Client.RPC], as in
+// c.From("todos").Select("id", supabase.CountExact).
 type CountMethod string
 
 // Count methods, sent as Prefer: count=<method>.
@@ -92,18 +97,19 @@ type headerPair struct{ name, value string }
 
 // Query is a PostgREST request under construction: a table read or write
 // (Client.From) or a function call (Client.RPC) with its filters and
-// modifiers. Nothing is sent until a terminal call: Query.Execute,
-// Query.Count, All, One, MaybeOne or Rows.
+// modifiers. Nothing is sent until a terminal call: [Query.Execute],
+// [Query.Count], [All], [One], [MaybeOne], [Page] or [Rows].
 //
 // A Query is an immutable value. Every method returns a new Query and leaves
 // its receiver unchanged, so a base query can be stored and branched from
 // any number of goroutines at once. Credentials are not part of a query:
 // they are read from the client's current session when it is sent.
 //
-// Invalid input (an empty column, an unknown operator, Range(10, 5), a
-// value that cannot be encoded) makes the query carry an error matching
-// ErrInvalidQuery; later methods keep the first error and terminal calls
-// return it without sending anything. Query.Err reports it early.
+// Invalid input (an empty column, an operator that is not one token,
+// Range(10, 5), a value that cannot be encoded) makes the query carry an
+// error matching [ErrInvalidQuery]; later methods keep the first error
+// and terminal calls return it without sending anything. [Query.Err]
+// reports it early.
 //
 // The zero Query has no client; its terminal calls return an error.
 type Query struct {

@@ -3,6 +3,7 @@ package supabase
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,5 +73,43 @@ func BenchmarkAllDecode(b *testing.B) {
 		if err != nil || len(rows) != 100 {
 			b.Fatal(err, len(rows))
 		}
+	}
+}
+
+// BenchmarkOneOfMany: One over a large array stops at the second row, so its
+// cost does not grow with the body.
+func BenchmarkOneOfMany(b *testing.B) {
+	for _, rows := range []int{2, 10000} {
+		b.Run(fmt.Sprint(rows), func(b *testing.B) {
+			var body bytes.Buffer
+			body.WriteByte('[')
+			for i := range rows {
+				if i > 0 {
+					body.WriteByte(',')
+				}
+				fmt.Fprintf(&body, `{"id":%d,"title":"Todo number %d"}`, i, i)
+			}
+			body.WriteByte(']')
+			payload := body.Bytes()
+			hc := &http.Client{Transport: pgBenchTransport(func(r *http.Request) (*http.Response, error) {
+				return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(payload)), Request: r}, nil
+			})}
+			c, err := NewClient("https://example.supabase.co", "key", WithHTTPClient(hc))
+			if err != nil {
+				b.Fatal(err)
+			}
+			type row struct {
+				ID    int    `json:"id"`
+				Title string `json:"title"`
+			}
+			q := c.From("todos").Select("id,title")
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := One[row](ctx, q); !errors.Is(err, ErrTooManyRows) {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

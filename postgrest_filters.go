@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/supabase-go/supabase/internal/pgrest"
 )
@@ -21,7 +22,10 @@ import (
 //   - []byte: Postgres bytea hex (\x...); json.Number, json.RawMessage: as written
 //   - driver.Valuer, encoding.TextMarshaler, fmt.Stringer: their value or text
 //   - slices and arrays: a Postgres array literal {a,b} with elements quoted
-//     as needed; for In and NotIn an in-list (a,b)
+//     as needed; for In and NotIn an in-list (a,b). Numbers (Go numeric
+//     kinds, json.Number) are never quoted: {1.5,2}, (1.5,2); a string
+//     that looks like a number is quoted like any other string
+//     ("1.5" in a list becomes "\"1.5\"" because of the dot)
 //   - maps and structs: JSON
 //
 // A string is never changed: it can hold PostgREST syntax, such as a range
@@ -72,8 +76,44 @@ func (q Query) Lt(column string, v any) Query { return q.scalar("Lt", column, "l
 func (q Query) Lte(column string, v any) Query { return q.scalar("Lte", column, "lte", v) }
 
 // Like matches rows where column matches the case-sensitive LIKE pattern
-// (% any run, _ one character; PostgREST also reads * as %).
+// (% any run, _ one character, \ escapes; PostgREST also reads every * as
+// %). Put user input into a pattern with [EscapeLike]:
+//
+//	q.ILike("title", "%"+supabase.EscapeLike(search)+"%")
 func (q Query) Like(column, pattern string) Query { return q.filter("Like", column, "like", pattern) }
+
+// EscapeLike escapes text for use inside a [Query.Like], [Query.ILike],
+// [Query.LikeAllOf] or [Query.LikeAnyOf] pattern, so that it matches itself rather than acting as a
+// wildcard: % and _ become \% and \_, and \ becomes \\.
+//
+// A literal * cannot be matched by a like pattern sent through PostgREST:
+// it rewrites every * to % before Postgres sees the pattern, and has no
+// escape for it (\* becomes \%, a literal percent sign). EscapeLike
+// therefore writes * as _, which matches exactly one character of any
+// kind: the narrowest pattern that still finds every row containing the
+// text. A search for "a*b" also finds "axb", and "*" stands for one
+// character instead of any run of them. To match text containing *
+// exactly, use [Query.RegexMatch] or [Query.RegexIMatch] with
+// [regexp.QuoteMeta](text).
+func EscapeLike(text string) string {
+	if !strings.ContainsAny(text, `%_*\`) {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text) + 8)
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '%', '_', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '*':
+			b.WriteByte('_')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
 // ILike is Like, case-insensitive (ilike).
 func (q Query) ILike(column, pattern string) Query {
@@ -332,11 +372,8 @@ func (q Query) Match(m map[string]any) Query {
 }
 
 // Not negates a filter: Not("deleted_at", "is", nil) sends not.is.null.
-// op is a PostgREST operator (eq, neq, gt, gte, lt, lte, like, ilike,
-// match, imatch, is, isdistinct, in, cs, cd, ov, sl, sr, nxl, nxr, adj, fts,
-// plfts, phfts, wfts, optionally with (any)/(all) or a text search config)
-// and v is encoded for it: a slice becomes an in-list for in and an array
-// literal for cs, cd, ov and (any)/(all); a string is sent as it is.
+// op is an operator as for [Query.Filter], without the not. prefix, and v
+// is encoded as Filter encodes it.
 func (q Query) Not(column, op string, v any) Query {
 	if q.err != nil {
 		return q
@@ -347,30 +384,43 @@ func (q Query) Not(column, op string, v any) Query {
 	return q.Filter(column, "not."+op, v)
 }
 
-// Filter adds column=<op>.<v> for any PostgREST operator, including
-// negated ones ("not.eq"); see Not for the operators and how v is encoded.
-// An unknown operator makes the query carry an ErrInvalidQuery error.
+// Filter adds column=<op>.<v> for any PostgREST operator: the escape hatch
+// for operators this package has no method for, including ones newer than
+// it. op is a lower-case name, optionally prefixed with "not." and followed
+// by a modifier in parentheses: "eq", "not.in", "like(any)",
+// "wfts(english)". Any such operator is sent and the server judges it (an
+// operator PostgREST does not know is answered 400, code PGRST100). Only
+// what cannot be an operator token — an empty name, other characters, a
+// "." that would move the operator into the value, a bare "not" that would
+// let the value choose the operator — makes the query carry an
+// [ErrInvalidQuery] error, before any I/O.
+//
+// v is encoded for the operator: a slice becomes an in-list (a,b) for in
+// and a Postgres array literal {a,b} for anything else (cs, cd, ov,
+// eq(any), ...); for is, nil and bools become null, true and false; a
+// string is sent as it is (it can carry PostgREST syntax, such as the list
+// "(1,2)" or a range "[1,5)"); other values as described under Filter
+// values.
 func (q Query) Filter(column, op string, v any) Query {
 	if q.err != nil {
 		return q
 	}
-	base, quantified, ok := parseOperator(op)
+	base, ok := parseOperator(op)
 	if !ok {
-		return q.fail("Filter(%q): unknown operator %q", column, op)
+		return q.fail("Filter(%q): %q is not an operator (a lower-case name, optionally not.-prefixed, with an optional (modifier))", column, op)
 	}
 	var s string
 	var err error
 	switch {
 	case pgrest.IsList(v) && base == "in":
 		s, err = pgrest.List(v)
-	case pgrest.IsList(v) && (quantified || base == "cs" || base == "cd" || base == "ov"):
-		s, err = pgrest.Array(v)
 	case base == "is":
 		var okIs bool
 		if s, okIs = isValue(v); !okIs {
 			s, err = pgrest.Text(v)
 		}
 	default:
+		// Text writes any other slice as an array literal.
 		s, err = pgrest.Text(v)
 	}
 	if err != nil {
@@ -379,42 +429,34 @@ func (q Query) Filter(column, op string, v any) Query {
 	return q.filter("Filter", column, op, s)
 }
 
-var (
-	operators = map[string]bool{
-		"eq": true, "neq": true, "gt": true, "gte": true, "lt": true, "lte": true,
-		"like": true, "ilike": true, "match": true, "imatch": true,
-		"is": true, "isdistinct": true, "in": true,
-		"cs": true, "cd": true, "ov": true, "sl": true, "sr": true, "nxl": true, "nxr": true, "adj": true,
-		"fts": true, "plfts": true, "phfts": true, "wfts": true,
-	}
-	quantifiable = map[string]bool{
-		"eq": true, "neq": true, "gt": true, "gte": true, "lt": true, "lte": true,
-		"like": true, "ilike": true, "match": true, "imatch": true,
-	}
-	textSearchOps = map[string]bool{"fts": true, "plfts": true, "phfts": true, "wfts": true}
-)
-
-// parseOperator validates a PostgREST operator such as "eq", "not.in",
-// "like(any)" or "wfts(english)" and returns its base name.
-func parseOperator(op string) (base string, quantified, ok bool) {
+// parseOperator checks that op is one operator token as PostgREST's filter
+// grammar reads it — [not.]name[(modifier)], name in a-z, modifier in the
+// characters of its identifiers (letters, digits, _, $ and space) — and
+// returns name.
+func parseOperator(op string) (base string, ok bool) {
 	op = strings.TrimPrefix(op, "not.")
 	base, arg, hasArg := strings.Cut(op, "(")
-	if !operators[base] {
-		return "", false, false
+	if base == "" || base == "not" {
+		return "", false
+	}
+	for i := 0; i < len(base); i++ {
+		if base[i] < 'a' || base[i] > 'z' {
+			return "", false
+		}
 	}
 	if !hasArg {
-		return base, false, true
+		return base, true
 	}
 	arg, closed := strings.CutSuffix(arg, ")")
-	switch {
-	case !closed || arg == "" || strings.ContainsAny(arg, "()"):
-		return "", false, false
-	case arg == "any" || arg == "all":
-		return base, true, quantifiable[base]
-	case textSearchOps[base]:
-		return base, false, pgrest.IsTextSearchConfig(arg)
+	if !closed || arg == "" {
+		return "", false
 	}
-	return "", false, false
+	for _, r := range arg {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '$' && r != ' ' {
+			return "", false
+		}
+	}
+	return base, true
 }
 
 // Or adds a disjunction of filters written in PostgREST syntax:
@@ -443,7 +485,8 @@ func (q Query) Or(filters string, opts ...FilterOption) Query {
 }
 
 // OrValue encodes v for use as a value inside an Or group, double-quoting
-// and escaping it when it contains a character the group syntax reserves:
+// and escaping it when it contains a character the group syntax reserves
+// (numbers are never quoted; a slice becomes an in-list):
 //
 //	q.Or("name.eq." + supabase.OrValue(name) + ",nick.eq." + supabase.OrValue(name))
 //
@@ -454,8 +497,8 @@ func OrValue(v any) string {
 	var err error
 	if pgrest.IsList(v) {
 		s, err = pgrest.List(v)
-	} else if s, err = pgrest.Text(v); err == nil {
-		s = pgrest.QuoteLogicValue(s)
+	} else {
+		s, err = pgrest.ListElement(v)
 	}
 	if err != nil {
 		// NUL cannot occur in a Postgres text value, so it safely marks

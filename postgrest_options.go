@@ -28,25 +28,21 @@ type rpcOptions struct {
 	get   bool
 }
 
-// CountOption asks for the number of matching rows in Response.Count; made
-// by Count. It is a SelectOption, a WriteOption and an RPCOption.
-type CountOption struct{ method CountMethod }
+// A CountMethod is itself an option (a [SelectOption], a [WriteOption] and
+// an [RPCOption]): Select("*", CountExact) asks PostgREST to count the rows
+// the request matches and report the total in [Response].Count, from the
+// Content-Range header (Prefer: count=exact).
+func (m CountMethod) applySelect(s *selectOptions) { s.count = m }
+func (m CountMethod) applyWrite(w *writeOptions)   { w.count = m }
+func (m CountMethod) applyRPC(r *rpcOptions)       { r.count = m }
 
-// Count asks PostgREST to count the rows the request matches, with method
-// (CountExact, CountPlanned or CountEstimated), and report the total in
-// Response.Count (from the Content-Range header).
-func Count(method CountMethod) CountOption { return CountOption{method} }
-
-func (o CountOption) applySelect(s *selectOptions) { s.count = o.method }
-func (o CountOption) applyWrite(w *writeOptions)   { w.count = o.method }
-func (o CountOption) applyRPC(r *rpcOptions)       { r.count = o.method }
-
-// HeadOption sends a HEAD request: no rows, only the status and, with
-// Count, the count. Made by Head; a SelectOption and an RPCOption.
+// HeadOption sends a HEAD request: no rows, only the status and, with a
+// CountMethod, the count. Made by Head; a SelectOption and an RPCOption.
 type HeadOption struct{}
 
 // Head makes Select (or RPC) send HEAD instead of GET, so no rows are
-// returned; combine with Count to count rows cheaply.
+// returned; combine with a [CountMethod] (Select("*", CountExact, Head()))
+// to count rows cheaply, or use [Query.Count].
 func Head() HeadOption { return HeadOption{} }
 
 func (HeadOption) applySelect(s *selectOptions) { s.head = true }

@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,8 +30,8 @@ type Response struct {
 	Status int
 	// Header holds the response headers.
 	Header http.Header
-	// Count is the row count from Content-Range when Count was asked for and
-	// the server reported one; nil otherwise.
+	// Count is the row count from Content-Range when a CountMethod was
+	// asked for and the server reported one; nil otherwise.
 	Count *int64
 }
 
@@ -37,6 +40,9 @@ type Response struct {
 // carrying the status and an excerpt of a non-JSON body); a query carrying
 // an error returns it without sending anything. With MaybeSingle the rows
 // are checked as described there.
+//
+// A Range past the last row of a counted query is answered 416: the error
+// matches [ErrRangeNotSatisfiable] ([Page] reads it as an empty page).
 func (q Query) Execute(ctx context.Context) (*Response, error) {
 	resp, err := q.do(ctx)
 	if err != nil || !q.maybeSingle {
@@ -47,7 +53,7 @@ func (q Query) Execute(ctx context.Context) (*Response, error) {
 	}
 	var rows []json.RawMessage
 	if err := json.Unmarshal(resp.Body, &rows); err != nil {
-		return nil, decodeError(err)
+		return nil, q.decodeFailure(resp.Status, "a JSON array of rows", err, resp.Body)
 	}
 	switch len(rows) {
 	case 0:
@@ -55,7 +61,7 @@ func (q Query) Execute(ctx context.Context) (*Response, error) {
 	case 1:
 		resp.Body = rows[0]
 	default:
-		return nil, q.rowsError(len(rows))
+		return nil, q.rowsError(len(rows), false)
 	}
 	return resp, nil
 }
@@ -106,27 +112,111 @@ func parseContentRange(v string) *int64 {
 	return &n
 }
 
+// contentRangeRows reads the rows part of Content-Range: "0-9/42" gives
+// (0, 9, true); "*/42" and malformed headers give ok = false.
+func contentRangeRows(v string) (from, to int64, ok bool) {
+	rng, _, _ := strings.Cut(v, "/")
+	a, b, found := strings.Cut(strings.TrimSpace(rng), "-")
+	if !found {
+		return 0, 0, false
+	}
+	from, err1 := strconv.ParseInt(a, 10, 64)
+	to, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || from < 0 || to < from {
+		return 0, 0, false
+	}
+	return from, to, true
+}
+
 const msgObjectRequested = "JSON object requested, multiple (or no) rows returned"
 
 // rowsError is the PGRST116 error PostgREST itself sends for Single, made
 // client-side; it matches ErrNotFound for 0 rows and ErrTooManyRows for more.
-func (q Query) rowsError(n int) *Error {
+// atLeast says that counting stopped at n.
+func (q Query) rowsError(n int, atLeast bool) *Error {
 	e := &Error{Service: ServiceREST, Status: http.StatusNotAcceptable, Code: "PGRST116", Message: msgObjectRequested}
-	if n == 0 {
+	switch {
+	case n == 0:
 		e.Details = "The result contains 0 rows"
-	} else {
+	case atLeast:
+		e.Details = "Results contain at least " + strconv.Itoa(n) + " rows, " + mediaObject + " requires 1 row"
+	default:
 		e.Details = "Results contain " + strconv.Itoa(n) + " rows, " + mediaObject + " requires 1 row"
 	}
+	q.describe(e)
+	return e
+}
+
+// describe adds the request's method and sanitised URL to a client-made error.
+func (q Query) describe(e *Error) {
 	if r, err := q.build(); err == nil {
 		e.Method = r.method
 		e.URL = sanitizeURL(r.url)
 	}
+}
+
+// decodeFailure is the ErrInvalidResponse error for a 2xx body that could
+// not be decoded as want. It quotes the body (an excerpt) only when the body
+// is not JSON at all, such as a proxy's HTML page: rows may hold private data.
+func (q Query) decodeFailure(status int, want string, err error, head []byte) *Error {
+	e := invalidResponse(ServiceREST, status, "cannot decode the response body as "+want+": "+err.Error())
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) && len(head) > 0 {
+		e.Details = "the body is not JSON: " + excerpt(head)
+	}
+	q.describe(e)
 	return e
 }
 
+// readFailure reports a body whose reading failed (a network error, ctx
+// ended): a transport error, wrapped so that errors.Is sees its cause.
+func (q Query) readFailure(err error) error {
+	method, u := "", ""
+	if r, berr := q.build(); berr == nil {
+		method, u = r.method, sanitizeURL(r.url)
+	}
+	return fmt.Errorf("supabase: %s %s: reading response: %w", method, u, err)
+}
+
+// decodingBody wraps a response body being decoded: it keeps the first bytes
+// (for an excerpt) and the first read error, which tells a network failure
+// from a body that is not valid JSON.
+type decodingBody struct {
+	r    io.Reader
+	head []byte
+	err  error
+}
+
+const streamHead = 256
+
+func (b *decodingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if len(b.head) < streamHead {
+		b.head = append(b.head, p[:min(n, streamHead-len(b.head))]...)
+	}
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// failure turns an error from decoding the body into a read failure or an
+// ErrInvalidResponse error.
+func (b *decodingBody) failure(q Query, status int, want string, err error) error {
+	if b.err != nil {
+		return q.readFailure(b.err)
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return q.decodeFailure(status, want, err, b.head)
+}
+
 // Count sends the query as HEAD with Prefer: count=exact (or the query's
-// own Count method) and returns the number of matching rows. On a write or
+// own CountMethod) and returns the number of matching rows. On a write or
 // RPC the request is sent as it is and the count of affected rows returned.
+// The total ignores Range and Limit, so on a read they are not sent (a
+// Range past the end would only earn a 416).
 func (q Query) Count(ctx context.Context) (int64, error) {
 	if err := q.Err(); err != nil {
 		return 0, err
@@ -139,33 +229,66 @@ func (q Query) Count(ctx context.Context) (int64, error) {
 		q.accept = acceptDefault
 		q.explain = nil
 		q.maybeSingle = false
+		q.params = slices.DeleteFunc(slices.Clone(q.params), func(p pgrest.Pair) bool {
+			return p.Key == "offset" || p.Key == "limit"
+		})
 	}
 	resp, err := q.do(ctx)
 	if err != nil {
+		if n, ok := rangeTotal(err); ok {
+			return n, nil
+		}
 		return 0, err
 	}
 	if resp.Count == nil {
-		return 0, &Error{Service: ServiceREST, Status: resp.Status, Message: "the server sent no row count (Content-Range)"}
+		e := invalidResponse(ServiceREST, resp.Status, "the server sent no row count (Content-Range)")
+		q.describe(e)
+		return 0, e
 	}
 	return *resp.Count, nil
 }
 
+// rangeTotal reads the row count from PostgREST's 416 answer to an offset
+// past the end: "An offset of 20 was requested, but there are only 7 rows."
+// (the same total as the answer's Content-Range: */7, which the error does
+// not keep).
+func rangeTotal(err error) (int64, bool) {
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(e, ErrRangeNotSatisfiable) {
+		return 0, false
+	}
+	_, rest, ok := strings.Cut(e.Details, "there are only ")
+	if !ok {
+		return 0, false
+	}
+	digits, _, _ := strings.Cut(rest, " ")
+	n, perr := strconv.ParseInt(digits, 10, 64)
+	if perr != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
 func isNull(body []byte) bool { return string(bytes.TrimSpace(body)) == "null" }
 
-func decodeError(err error) error {
-	return fmt.Errorf("supabase: decoding response: %w", err)
-}
+// typeName names T for decoding errors: "[]main.Todo".
+func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 
 // All sends q and decodes the returned rows into a []T: straight from the
 // body, with one json.Unmarshal. A body holding a single object (Single) is
 // one row; an empty body (HEAD, a write without Select) or null is no rows
 // and a nil slice. With MaybeSingle, more than one row is an error matching
-// ErrTooManyRows.
+// ErrTooManyRows. A 2xx body that cannot be decoded into []T is a [*Error]
+// matching [ErrInvalidResponse].
 func All[T any](ctx context.Context, q Query) ([]T, error) {
 	resp, err := q.do(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return decodeRows[T](q, resp)
+}
+
+func decodeRows[T any](q Query, resp *Response) ([]T, error) {
 	body := resp.Body
 	switch pgrest.Kind(body) {
 	case 0:
@@ -177,37 +300,108 @@ func All[T any](ctx context.Context, q Query) ([]T, error) {
 	case '[':
 		var rows []T
 		if err := json.Unmarshal(body, &rows); err != nil {
-			return nil, decodeError(err)
+			return nil, q.decodeFailure(resp.Status, "[]"+typeName[T](), err, body)
 		}
 		if q.maybeSingle && len(rows) > 1 {
-			return nil, q.rowsError(len(rows))
+			return nil, q.rowsError(len(rows), false)
 		}
 		return rows, nil
 	}
 	var row T
 	if err := json.Unmarshal(body, &row); err != nil {
-		return nil, decodeError(err)
+		return nil, q.decodeFailure(resp.Status, typeName[T](), err, body)
 	}
 	return []T{row}, nil
 }
 
-// One sends q and decodes exactly one row into T. No row is an error
-// matching ErrNotFound and more than one an error matching ErrTooManyRows
-// (both a *Error with PostgREST's code PGRST116 and status 406).
+// PageResult is one page of rows with the number of rows the query matches;
+// [Page] returns it.
+type PageResult[T any] struct {
+	// Rows are the rows of this page, decoded as by [All].
+	Rows []T
+	// Total is the number of rows the query matches, ignoring
+	// [Query.Range] and [Query.Limit] (from Content-Range); nil when the
+	// server did not say, which [CountPlanned] and [CountEstimated] may do.
+	Total *int64
+	// From and To are the positions of the first and last row of Rows,
+	// counted from 0 (from Content-Range). For an empty page From is the
+	// offset asked for (0 without Range) and To is From-1, so
+	// To-From+1 == len(Rows) always holds.
+	From, To int64
+}
+
+// Page sends q and returns its rows together with the total, in one
+// request: it asks for Prefer: count=exact unless q already has a
+// [CountMethod] (Select("*", CountPlanned) keeps planned).
 //
-// The request is not changed: the rows are counted on the response, so One
-// works for any query, including writes with Select and RPC. Add Single to
-// have PostgREST check instead (the error is then the server's).
+//	p, err := supabase.Page[Todo](ctx, q.Order("id").Range(20, 39))
+//	// p.Rows: up to 20 rows; *p.Total: every matching row
+//
+// A Range that starts past the last row is answered by PostgREST with 416
+// (PGRST103); Page reads that answer as an empty page with the total it
+// reports, and a nil error. [Query.Execute] and [All] return that answer
+// as an error matching [ErrRangeNotSatisfiable]. A 2xx body that cannot be
+// decoded is a [*Error] matching [ErrInvalidResponse].
+func Page[T any](ctx context.Context, q Query) (*PageResult[T], error) {
+	if err := q.Err(); err != nil {
+		return nil, err
+	}
+	if q.count == "" {
+		q.count = CountExact
+	}
+	var offset int64
+	if v, ok := q.param("offset"); ok {
+		offset, _ = strconv.ParseInt(v, 10, 64)
+	}
+	resp, err := q.do(ctx)
+	if err != nil {
+		if total, ok := rangeTotal(err); ok {
+			return &PageResult[T]{Total: &total, From: offset, To: offset - 1}, nil
+		}
+		return nil, err
+	}
+	rows, err := decodeRows[T](q, resp)
+	if err != nil {
+		return nil, err
+	}
+	p := &PageResult[T]{Rows: rows, Total: resp.Count, From: offset}
+	if from, to, ok := contentRangeRows(resp.Header.Get("Content-Range")); ok && to-from+1 == int64(len(rows)) {
+		p.From = from
+	}
+	p.To = p.From + int64(len(rows)) - 1
+	return p, nil
+}
+
+// One sends q and decodes exactly one row into T. No row is an error
+// matching [ErrNotFound] and more than one an error matching
+// [ErrTooManyRows] (both a [*Error] with PostgREST's code PGRST116 and
+// status 406).
+//
+// On a read (and an RPC) the rows are counted on the response, which is
+// read only up to the second row. On a write (Insert, Upsert, Update,
+// Delete) PostgREST counts instead: One asks for the single-object answer
+// (Accept: application/vnd.pgrst.object+json), and PostgREST rolls the
+// write back and answers 406 PGRST116 when it did not affect exactly one
+// row, so a write that One reports as failed has changed nothing. A write
+// must have [Query.Select], since without it no row comes back: One
+// returns an [ErrInvalidQuery] error before sending anything.
+//
+// An RPC keeps client-side counting because PostgREST's single-object
+// answer for a function returning a set of scalars is not the scalar; add
+// [Query.Single] to a call whose function writes and must affect one row.
+//
+// A 2xx body that cannot be decoded into T is a [*Error] matching
+// [ErrInvalidResponse].
 func One[T any](ctx context.Context, q Query) (T, error) {
 	var zero T
-	row, n, err := oneRow[T](ctx, q)
+	row, n, err := oneRow[T](ctx, q, "One")
 	if err != nil {
 		return zero, err
 	}
 	if n != 1 {
-		e := q.rowsError(n)
-		if n == 0 && row == nil {
-			e.Hint = "the response had no body; add Select to a write to get its rows back"
+		e := q.rowsError(n, n > 1)
+		if row == nil && n == 0 {
+			e.Hint = "the response had no body"
 		}
 		return zero, e
 	}
@@ -215,56 +409,124 @@ func One[T any](ctx context.Context, q Query) (T, error) {
 }
 
 // MaybeOne sends q and decodes zero or one row: nil when no row matched,
-// an error matching ErrTooManyRows when more than one did.
+// an error matching [ErrTooManyRows] when more than one did. On a write it
+// asks PostgREST to check, as [One] does: a write that matched no row
+// returns (nil, nil), one that matched several is rolled back and returns
+// the error; either way nothing was changed. Without [Query.Select] a
+// write returns an [ErrInvalidQuery] error before sending anything.
 func MaybeOne[T any](ctx context.Context, q Query) (*T, error) {
-	row, n, err := oneRow[T](ctx, q)
+	row, n, err := oneRow[T](ctx, q, "MaybeOne")
 	switch {
 	case err != nil:
+		if noRowsAnswer(err) {
+			return nil, nil
+		}
 		return nil, err
 	case n == 0:
 		return nil, nil
 	case n > 1:
-		return nil, q.rowsError(n)
+		return nil, q.rowsError(n, true)
 	}
 	return row, nil
 }
 
-// oneRow decodes the body as at most one row and reports how many rows it
-// held. For "no body" it returns (nil, 0, nil); for a JSON null a non-nil
-// zero row with n = 0.
-func oneRow[T any](ctx context.Context, q Query) (*T, int, error) {
-	resp, err := q.do(ctx)
+// noRowsAnswer reports PostgREST's own PGRST116 refusal of zero rows.
+func noRowsAnswer(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == http.StatusNotAcceptable && e.Code == "PGRST116" &&
+		rowsInDetails(e.Details) == 0
+}
+
+func (q Query) isWrite() bool {
+	switch q.kind {
+	case kindInsert, kindUpsert, kindUpdate, kindDelete:
+		return true
+	}
+	return false
+}
+
+// oneRow sends q and decodes at most one row, reporting how many rows the
+// body held, counting no further than 2. For "no body" it returns
+// (nil, 0, nil); for an empty array or JSON null a non-nil zero row with
+// n = 0.
+func oneRow[T any](ctx context.Context, q Query, caller string) (*T, int, error) {
+	if err := q.Err(); err != nil {
+		return nil, 0, err
+	}
+	if q.isWrite() {
+		if !q.selected {
+			return nil, 0, invalidQuery("%s: a %s returns no row without Select; add Select(\"*\") or the columns to return", caller, q.kind)
+		}
+		// PostgREST then checks the count and rolls back when it is not 1.
+		if q.accept == acceptDefault && q.explain == nil {
+			q.accept = acceptObject
+		}
+	}
+	resp, body, err := q.send(ctx, true)
 	if err != nil {
 		return nil, 0, err
 	}
-	body := resp.Body
-	switch pgrest.Kind(body) {
-	case 0:
+	if body == nil { // 204: no rows
 		return nil, 0, nil
-	case '[':
-		var rows []T
-		if err := json.Unmarshal(body, &rows); err != nil {
-			return nil, 0, decodeError(err)
-		}
-		if len(rows) != 1 {
-			return new(T), len(rows), nil
-		}
-		return &rows[0], 1, nil
-	case 'n':
-		if isNull(body) {
-			return new(T), 0, nil
-		}
 	}
+	defer body.Close()
+	sb := &decodingBody{r: body}
+	br := bufio.NewReader(sb)
+	first, err := peekNonSpace(br)
+	if err == io.EOF {
+		return nil, 0, nil // empty body: HEAD
+	}
+	if err != nil {
+		return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+	}
+	dec := json.NewDecoder(br)
 	row := new(T)
-	if err := json.Unmarshal(body, row); err != nil {
-		return nil, 0, decodeError(err)
+	n := 1
+	switch first {
+	case '[':
+		want := "[]" + typeName[T]()
+		if _, err := dec.Token(); err != nil {
+			return nil, 0, sb.failure(q, resp.Status, want, err)
+		}
+		if !dec.More() {
+			n = 0
+		} else {
+			if err := dec.Decode(row); err != nil {
+				return nil, 0, sb.failure(q, resp.Status, want, err)
+			}
+			if dec.More() {
+				// A second row: it is not read (nor is the rest of the body).
+				return new(T), 2, nil
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, 0, sb.failure(q, resp.Status, want, err)
+		}
+	case 'n':
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+		}
+		if isNull(raw) {
+			n = 0
+		} else if err := json.Unmarshal(raw, row); err != nil {
+			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+		}
+	default:
+		if err := dec.Decode(row); err != nil {
+			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+		}
 	}
-	return row, 1, nil
+	if err := atEnd(dec); err != nil {
+		return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+	}
+	return row, n, nil
 }
 
 // Rows sends q and yields the returned rows one at a time, decoding each
 // from the response body as it arrives: memory stays constant however many
-// rows there are. An error (from the request or from decoding a row) is
+// rows there are. An error (from the request, from reading the body, or a
+// row that cannot be decoded: a [*Error] matching [ErrInvalidResponse]) is
 // yielded once, last; a row larger than [WithMaxRowSize] is such an error,
 // matching [ErrResponseTooLarge]. Stopping the loop early closes the
 // response.
@@ -280,13 +542,15 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			return
 		}
 		defer body.Close()
-		br := bufio.NewReader(body)
+		sb := &decodingBody{r: body}
+		br := bufio.NewReader(sb)
+		fail := func(want string, err error) { yield(zero, sb.failure(q, resp.Status, want, err)) }
 		first, err := peekNonSpace(br)
 		if err == io.EOF {
 			return // empty body: HEAD, or a write without Select
 		}
 		if err != nil {
-			yield(zero, decodeError(err))
+			fail(typeName[T](), err)
 			return
 		}
 		dec, lim := newRowDecoder(br, q.c.core.maxRow)
@@ -301,7 +565,7 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			// One object (Single) or null (no row).
 			var raw json.RawMessage
 			if err := dec.Decode(&raw); err != nil {
-				yield(zero, decodeError(err))
+				fail(typeName[T](), err)
 				return
 			}
 			if isNull(raw) {
@@ -309,20 +573,25 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			}
 			var row T
 			if err := json.Unmarshal(raw, &row); err != nil {
-				yield(zero, decodeError(err))
+				fail(typeName[T](), err)
+				return
+			}
+			if err := atEnd(dec); err != nil {
+				fail(typeName[T](), err)
 				return
 			}
 			yield(row, nil)
 			return
 		}
+		want := "[]" + typeName[T]()
 		if _, err := dec.Token(); err != nil {
-			yield(zero, decodeError(err))
+			fail(want, err)
 			return
 		}
 		for dec.More() {
 			var row T
 			if err := dec.Decode(&row); err != nil {
-				yield(zero, decodeError(err))
+				fail(want, err)
 				return
 			}
 			if !yield(row, nil) {
@@ -331,9 +600,25 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			lim.startRow()
 		}
 		if _, err := dec.Token(); err != nil {
-			yield(zero, decodeError(err))
+			fail(want, err)
+			return
+		}
+		if err := atEnd(dec); err != nil {
+			fail(want, err)
 		}
 	}
+}
+
+// atEnd checks that the decoder has read the whole body.
+func atEnd(dec *json.Decoder) error {
+	_, err := dec.Token()
+	switch err {
+	case io.EOF:
+		return nil
+	case nil:
+		return errors.New("data after the top-level value")
+	}
+	return err
 }
 
 // peekNonSpace returns the first non-whitespace byte without consuming it.

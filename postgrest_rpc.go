@@ -17,7 +17,7 @@ import (
 // The result can be filtered, ordered and paginated like a table when the
 // function returns a set of rows; Select then picks columns.
 //
-// Options: RPCGet, Head, Count.
+// Options: RPCGet, Head, a CountMethod (CountExact, ...).
 func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 	q := Query{c: c, kind: kindRPC, target: fn, rpcMethod: http.MethodPost}
 	if strings.TrimSpace(fn) == "" {

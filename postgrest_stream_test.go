@@ -86,7 +86,7 @@ func TestRowsStreamShapes(t *testing.T) {
 		assert.Equal(t, want, got, table)
 	}
 	_, err = collect("bad")
-	assert.ErrorContains(t, err, "decoding response")
+	assert.ErrorIs(t, err, ErrInvalidResponse)
 }
 
 func TestRESTNotFoundReadings(t *testing.T) {

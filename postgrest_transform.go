@@ -149,7 +149,9 @@ func (q Query) Single() Query {
 // MaybeSingle expects zero or one row. The request is unchanged (an
 // array); the check is made on the response, as supabase-js does: Execute
 // returns the row as a JSON object, or null for no row, and an error
-// matching ErrTooManyRows (PGRST116, status 406) for more than one.
+// matching ErrTooManyRows (PGRST116, status 406) for more than one. On a
+// write that check comes after the write has committed; use [MaybeOne],
+// which has PostgREST check and roll back.
 func (q Query) MaybeSingle() Query {
 	q.maybeSingle = true
 	return q

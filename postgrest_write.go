@@ -11,10 +11,10 @@ import (
 // JSON paths "data->>key", casts "price::text", aggregates "amount.sum()").
 // Whitespace outside double quotes is removed; "" means "*".
 //
-// On a read, the options are Count and Head. After Insert, Upsert, Update,
-// Delete or on an RPC query, Select asks for the affected rows (or the
-// function's result set) back (Prefer: return=representation); Count is
-// accepted there too.
+// On a read, the options are a CountMethod (CountExact, ...) and Head.
+// After Insert, Upsert, Update, Delete or on an RPC query, Select asks for
+// the affected rows (or the function's result set) back (Prefer:
+// return=representation); a CountMethod is accepted there too.
 func (q Query) Select(columns string, opts ...SelectOption) Query {
 	if q.err != nil {
 		return q
@@ -80,7 +80,7 @@ func (q Query) startWrite(kind queryKind, opts []WriteOption) (Query, writeOptio
 // keys (see DefaultToNull). Struct fields keep their declaration order; map
 // keys are sorted by encoding/json, and a json.RawMessage keeps its order.
 //
-// Options: Count, DefaultToNull. Rows are returned only if Select is added.
+// Options: a CountMethod, DefaultToNull. Rows are returned only if Select is added.
 func (q Query) Insert(values any, opts ...WriteOption) Query {
 	q, _ = q.startWrite(kindInsert, opts)
 	return q.withRows("Insert", values)
@@ -91,7 +91,7 @@ func (q Query) Insert(values any, opts ...WriteOption) Query {
 // resolution=merge-duplicates; IgnoreDuplicates keeps the existing rows
 // instead). values is as for Insert.
 //
-// Options: OnConflict, IgnoreDuplicates, Count, DefaultToNull.
+// Options: OnConflict, IgnoreDuplicates, a CountMethod, DefaultToNull.
 func (q Query) Upsert(values any, opts ...WriteOption) Query {
 	q, o := q.startWrite(kindUpsert, opts)
 	if q.err != nil {
@@ -146,7 +146,7 @@ func (q Query) withRows(method string, values any) Query {
 // only the columns to change). Without a filter PostgREST updates every row
 // the role may update.
 //
-// Option: Count. Rows are returned only if Select is added.
+// Option: a CountMethod. Rows are returned only if Select is added.
 func (q Query) Update(values any, opts ...WriteOption) Query {
 	q, _ = q.startWrite(kindUpdate, opts)
 	if q.err != nil {
@@ -166,7 +166,7 @@ func (q Query) Update(values any, opts ...WriteOption) Query {
 // Delete removes every row the filters match. Without a filter PostgREST
 // deletes every row the role may delete.
 //
-// Option: Count. Rows are returned only if Select is added.
+// Option: a CountMethod. Rows are returned only if Select is added.
 func (q Query) Delete(opts ...WriteOption) Query {
 	q, _ = q.startWrite(kindDelete, opts)
 	return q

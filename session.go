@@ -3,6 +3,7 @@ package supabase
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -57,9 +58,10 @@ func WithRefreshMargin(d time.Duration) Option {
 }
 
 // WithClockLeeway adds d to every expiry margin, for hosts whose clock may
-// run behind the server's (default 0). A clock more than 2 s off the
-// server's, ahead or behind, is detected from the Date header of Auth
-// responses and corrected automatically.
+// run behind the server's (default 0). A clock more than 2 s and at most
+// 1 h off the server's, ahead or behind, is detected from the Date header of
+// Auth responses and corrected automatically; a Date header further away is
+// ignored (and logged): it says more about a proxy than about the clocks.
 func WithClockLeeway(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
@@ -88,6 +90,11 @@ type sessionManager struct {
 	// invalid although its expiry said otherwise.
 	rejected atomic.Pointer[string]
 	loaded   atomic.Bool
+	// lost is set while the session has ended without SignOut (see
+	// loseLocked): calls needing it fail with its error instead of going
+	// on as anon. Set before cur is emptied and cleared after cur is set,
+	// so that no reader sees neither.
+	lost atomic.Pointer[lostSession]
 
 	flights flightGroup // this client's refreshes, keyed by refresh token
 
@@ -123,18 +130,84 @@ func (m *sessionManager) now() time.Time {
 	return time.Now().Add(time.Duration(m.shared.skew.Load()))
 }
 
+// maxClockSkew bounds the clock difference taken from a Date header. A
+// Date further away (a proxy or cache with a broken clock, a replayed
+// answer) would make every session look expired, or never expiring; it is
+// ignored.
+const maxClockSkew = time.Hour
+
 // noteServerDate records the skew between the server's Date header and the
-// local clock; differences under 2 s are Date's resolution and ignored.
+// local clock; differences under 2 s are Date's resolution and ignored, and
+// differences beyond maxClockSkew are logged (Warn the first time, then
+// Debug) and ignored.
 func (m *sessionManager) noteServerDate(h http.Header) {
 	d, err := http.ParseTime(h.Get("Date"))
 	if err != nil {
 		return
 	}
 	skew := time.Until(d)
+	if skew > maxClockSkew || skew < -maxClockSkew {
+		level := slog.LevelDebug
+		if m.shared.skewWarned.CompareAndSwap(false, true) {
+			level = slog.LevelWarn
+		}
+		m.log.LogAttrs(context.Background(), level, "supabase: ignoring the Date header of an Auth response: more than 1h off the local clock",
+			slog.Duration("difference", skew.Round(time.Second)))
+		return
+	}
 	if skew < 2*time.Second && skew > -2*time.Second {
 		skew = 0
 	}
 	m.shared.skew.Store(int64(skew))
+}
+
+// maxSessionLifetime (seconds) bounds expires_in: a longer lifetime is
+// taken as this one, so that no expiry computation overflows.
+const maxSessionLifetime = 365 * 24 * 60 * 60
+
+// normalizeExpiry sets s.ExpiresAt, when the access token stops working:
+// the JWT's exp claim when the token has one, whatever expires_at says
+// (exp is what PostgREST, Storage and Auth enforce, and a disagreeing
+// expires_at could only make the client refresh too late or on every
+// read); else expires_at; else now + expires_in. expires_in is capped at
+// maxSessionLifetime. With fresh set (a session just issued), a missing
+// expires_in is filled from the expiry, so that short-lived tokens are
+// refreshed at half their lifetime. s must not have been handed out yet.
+func (m *sessionManager) normalizeExpiry(s *Session, fresh bool) {
+	now := m.now().Unix()
+	s.ExpiresIn = min(s.ExpiresIn, maxSessionLifetime)
+	if exp := expiryOf(s.AccessToken); exp > 0 {
+		s.ExpiresAt = exp
+	} else if s.ExpiresAt == 0 && s.ExpiresIn > 0 {
+		s.ExpiresAt = now + s.ExpiresIn
+	}
+	if fresh && s.ExpiresIn <= 0 && s.ExpiresAt > now {
+		s.ExpiresIn = min(s.ExpiresAt-now, maxSessionLifetime)
+	}
+}
+
+// withExpiry returns a copy of s, a session from a caller or a store, with
+// its expiry normalised (see normalizeExpiry).
+func (m *sessionManager) withExpiry(s *Session) *Session {
+	ns := s.clone()
+	m.normalizeExpiry(ns, false)
+	return ns
+}
+
+// validAccessToken reports whether tok can be sent as a bearer token:
+// printable ASCII without spaces. A token with a line break or another
+// control byte would be refused by net/http on every request, and one with
+// a space would not parse as "Bearer <token>".
+func validAccessToken(tok string) bool {
+	if tok == "" {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if b := tok[i]; b <= ' ' || b >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // expiresWithin reports whether s expires within d (plus the leeway).
@@ -149,7 +222,7 @@ func (m *sessionManager) expiresWithin(s *Session, d time.Duration) bool {
 // within margin (at most half its lifetime), or a server rejected it.
 func (m *sessionManager) needsRefresh(s *Session, margin time.Duration) bool {
 	if s.ExpiresIn > 0 {
-		if half := time.Duration(s.ExpiresIn) * time.Second / 2; margin > half {
+		if half := time.Duration(min(s.ExpiresIn, maxSessionLifetime)) * time.Second / 2; margin > half {
 			margin = half
 		}
 	}
@@ -175,7 +248,8 @@ func (m *sessionManager) isRejected(s *Session) bool {
 
 // load reads the stored session once. Stored data that is not a session
 // (see storeDataInvalid) is logged and taken as no session: the client
-// starts signed out and the next sign-in overwrites it. Any other store
+// starts signed out and the next sign-in overwrites it. An ended record
+// (see endedRecord) puts the client in the lost state. Any other store
 // error is returned and the next call tries again.
 func (m *sessionManager) load(ctx context.Context) error {
 	if m.loaded.Load() {
@@ -193,8 +267,10 @@ func (m *sessionManager) load(ctx context.Context) error {
 			m.log.LogAttrs(ctx, slog.LevelError, "supabase: stored session is invalid; starting signed out", slog.Any("error", err))
 		case err != nil:
 			return err
+		case isEndedRecord(s):
+			m.lost.Store(&lostSession{err: sessionEnded("the stored session ended earlier", nil)})
 		case s != nil && s.AccessToken != "":
-			m.cur.Store(s.clone())
+			m.cur.Store(m.withExpiry(s))
 		}
 	}
 	m.loaded.Store(true)
@@ -208,7 +284,9 @@ func (m *sessionManager) snapshot() (*Session, uint64) {
 	return m.cur.Load(), m.gen.Load()
 }
 
-// current returns the session without refreshing it (nil when signed out).
+// current returns the session without refreshing it: nil when signed out,
+// the lost state's error (matching ErrSessionExpired) when the session
+// ended without SignOut.
 func (m *sessionManager) current(ctx context.Context) (*Session, error) {
 	if s := m.cur.Load(); s != nil {
 		return s, nil
@@ -216,23 +294,46 @@ func (m *sessionManager) current(ctx context.Context) (*Session, error) {
 	if err := m.load(ctx); err != nil {
 		return nil, err
 	}
-	return m.cur.Load(), nil
+	if s := m.cur.Load(); s != nil {
+		return s, nil
+	}
+	return nil, m.lostErr()
+}
+
+// lostErr is the lost state's error, or nil.
+func (m *sessionManager) lostErr() error {
+	if l := m.lost.Load(); l != nil {
+		return l.err
+	}
+	return nil
 }
 
 // valid returns the session, refreshed first when it expires within the
 // margin. While the access token is still usable, a failing refresh (or one
 // that has to retry) does not hold the caller up: the current session is
 // returned and the refresh goes on in the background. When the refresh
-// failed and the session was removed (the refresh token is dead and the
-// access token expired, or the user signed out meanwhile), it returns nil,
-// as supabase-js does: the request goes out with the project key.
+// failed because the session is over (the refresh token is dead and the
+// access token expired), the session ends (see loseLocked) and the lost
+// state's error is returned: the caller never goes on as anon without
+// being told. When the user signed out meanwhile it returns nil: the
+// request goes out with the project key, as asked.
+//
+// A session without a refresh token (its token was spent, or it never had
+// one) is used until its access token really expires; then it ends too.
 func (m *sessionManager) valid(ctx context.Context, margin time.Duration) (*Session, error) {
 	s, err := m.current(ctx)
 	if err != nil || s == nil {
 		return s, err
 	}
-	if m.noRefresh || s.RefreshToken == "" || !m.needsRefresh(s, margin) {
+	if m.noRefresh || !m.needsRefresh(s, margin) {
 		return s, nil
+	}
+	if s.RefreshToken == "" {
+		if !m.reallyExpired(s) {
+			return s, nil
+		}
+		m.endSession(ctx, s, errors.New("supabase: the access token expired and there is no refresh token"))
+		return m.current(ctx)
 	}
 	ns, err := m.refreshWait(ctx, s, m.usable(s))
 	if errors.Is(err, errRefreshRetrying) && !m.usable(s) {
@@ -248,7 +349,7 @@ func (m *sessionManager) valid(ctx context.Context, margin time.Duration) (*Sess
 	cur := m.cur.Load()
 	switch {
 	case cur == nil:
-		return nil, nil
+		return nil, m.lostErr() // nil when signed out meanwhile
 	case cur.AccessToken != s.AccessToken:
 		return cur, nil // signed in again, or rotated by someone else
 	case m.usable(s):
@@ -270,6 +371,7 @@ func (m *sessionManager) set(ctx context.Context, s *Session, event AuthChangeEv
 	m.loaded.Store(true)
 	m.gen.Add(1)
 	err := m.saveLocked(ctx, s)
+	m.lost.Store(nil) // after cur is set: see lost
 	m.events.emit(event, s)
 	return errors.Join(lerr, err)
 }
@@ -312,9 +414,19 @@ func (m *sessionManager) lockForWrite(ctx context.Context) (unlock func(), err e
 // cannot be read (a store error; corrupt data reads as no session) is
 // removed from the store when local is set, and the error returned: it may
 // still be alive on the server.
+//
+// A session that ended without SignOut (the lost state) has nothing left
+// to end either: with local, the client leaves the lost state and goes on
+// signed out, as asked; without, the lost state's error is returned.
 func (m *sessionManager) forSignOut(ctx context.Context, margin time.Duration, local bool) (*Session, uint64, error) {
 	_, gen := m.snapshot()
 	s, err := m.current(ctx)
+	if err != nil && m.lost.Load() != nil {
+		if local {
+			return nil, 0, m.forgetLost(ctx)
+		}
+		return nil, 0, err
+	}
 	if err != nil {
 		if local {
 			err = errors.Join(err, m.clearGen(ctx, gen))
@@ -326,7 +438,13 @@ func (m *sessionManager) forSignOut(ctx context.Context, margin time.Duration, l
 	}
 	vs, err := m.valid(ctx, margin)
 	if _, g := m.snapshot(); g != gen {
-		return nil, 0, nil
+		if m.lost.Load() == nil {
+			return nil, 0, nil // signed in or out meanwhile
+		}
+		if local { // the refresh found the session over
+			return nil, 0, m.forgetLost(ctx)
+		}
+		return nil, 0, m.lostErr()
 	}
 	switch {
 	case err == nil && vs != nil:
@@ -353,6 +471,9 @@ func (m *sessionManager) updateUser(ctx context.Context, u *User) {
 	ns := cur.clone()
 	ns.User = u
 	_ = m.saveLocked(ctx, ns)
+	if m.shared.spent(ns.RefreshToken) { // the store must not get it back
+		m.saveSpentLocked(ctx, ns)
+	}
 	m.events.emit(EventUserUpdated, ns)
 }
 
@@ -403,6 +524,7 @@ func (m *sessionManager) clearIf(ctx context.Context, ok func(cur *Session, gen 
 func (m *sessionManager) clearLocked(ctx context.Context) error {
 	m.gen.Add(1)
 	had := m.cur.Swap(nil) != nil
+	m.lost.Store(nil)
 	var err error
 	if m.store != nil {
 		if err = m.store.Delete(ctx); err != nil {
@@ -431,10 +553,13 @@ func (m *sessionManager) accessToken(ctx context.Context) (string, error) {
 // tokenRejected refreshes after a server rejected token, unless the session
 // already moved on. Only the session holding the rejected token is
 // replaced: every goroutine rejected with the same token shares one refresh.
+// It also reports true when the session has ended meanwhile (the refresh
+// token was refused too): the replay then fails with the lost state's
+// error before anything is sent.
 func (m *sessionManager) tokenRejected(ctx context.Context, token string) bool {
 	cur := m.cur.Load()
 	if cur == nil {
-		return false
+		return m.lost.Load() != nil
 	}
 	if cur.AccessToken != token {
 		return true
@@ -444,5 +569,101 @@ func (m *sessionManager) tokenRejected(ctx context.Context, token string) bool {
 	}
 	m.rejected.Store(&token)
 	ns, err := m.refreshWait(ctx, cur, false)
-	return err == nil && ns != nil && ns.AccessToken != token
+	if err == nil && ns != nil && ns.AccessToken != token {
+		return true
+	}
+	return m.cur.Load() == nil && m.lost.Load() != nil
+}
+
+// lostSession is the lost state: the session ended without SignOut.
+type lostSession struct{ err error }
+
+// codeSessionExpired is Auth's own code for a session that has ended; the
+// lost state's error carries it, so it matches ErrSessionExpired.
+const codeSessionExpired = "session_expired"
+
+// sessionEnded is the lost state's error: what happened, the way out, and
+// the cause (a refused refresh, the server's session_not_found) when known.
+func sessionEnded(what string, cause error) error {
+	e := &Error{Service: ServiceAuth, Code: codeSessionExpired,
+		Message: what + "; sign in again, or call SignOut to go on signed out"}
+	if cause == nil {
+		return e
+	}
+	return fmt.Errorf("%w: %w", e, cause)
+}
+
+// endSession ends s without SignOut (see loseLocked), unless the session
+// moved on meanwhile. Never call it with the store's lock or m.mu held.
+func (m *sessionManager) endSession(ctx context.Context, s *Session, cause error) {
+	unlock, _ := m.lockForWrite(ctx)
+	defer unlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur.Load() == s {
+		m.loseLocked(ctx, cause)
+	}
+}
+
+// loseLocked ends the current session without SignOut: its refresh token
+// was refused or spent and its access token is dead, or the server ended
+// it. SIGNED_OUT is emitted, as for a sign-out, but the client enters the
+// lost state: calls needing the session (queries included) fail with an
+// error matching ErrSessionExpired until a sign-in or SignOut, instead of
+// silently going on as anon, and the store keeps an ended record so that a
+// client started later reports the same. m.mu must be held, and the
+// store's lock too where the caller can take it.
+func (m *sessionManager) loseLocked(ctx context.Context, cause error) {
+	had := m.cur.Load()
+	if had == nil {
+		return
+	}
+	m.log.LogAttrs(ctx, slog.LevelInfo, "supabase: the session ended and cannot be refreshed; sign in again", slog.Any("error", cause))
+	m.gen.Add(1)
+	m.lost.Store(&lostSession{err: sessionEnded("the session ended", cause)}) // before cur is emptied: see lost
+	m.cur.Store(nil)
+	m.saveEndedLocked(ctx, had)
+	m.events.emit(EventSignedOut, nil)
+}
+
+// saveEndedLocked replaces had, the session that just ended, with an ended
+// record in the store. A store that holds another live session by now
+// (another process sharing it signed in) is left alone. A store failure is
+// logged: the lost state holds in this process anyway.
+func (m *sessionManager) saveEndedLocked(ctx context.Context, had *Session) {
+	if m.store == nil {
+		return
+	}
+	if stored, err := m.store.Load(ctx); err == nil && stored != nil && stored.AccessToken != "" &&
+		stored.AccessToken != had.AccessToken && stored.RefreshToken != had.RefreshToken {
+		return
+	}
+	if err := m.store.Save(ctx, endedRecord(had)); err != nil {
+		m.log.LogAttrs(ctx, slog.LevelError, "supabase: saving the end of the session failed", slog.Any("error", err))
+	}
+}
+
+// forgetLost leaves the lost state (SignOut): the client goes on signed
+// out, and an ended record is removed from the store. A sign-in that
+// happened meanwhile is left alone. It returns the store's error.
+func (m *sessionManager) forgetLost(ctx context.Context) error {
+	unlock, lerr := m.lockForWrite(ctx)
+	defer unlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.lost.Load() == nil {
+		return nil
+	}
+	m.lost.Store(nil)
+	if m.store == nil {
+		return lerr
+	}
+	stored, err := m.store.Load(ctx)
+	if err == nil && !isEndedRecord(stored) {
+		return lerr // nothing of ours left to remove
+	}
+	if err = m.store.Delete(ctx); err != nil {
+		m.log.LogAttrs(ctx, slog.LevelError, "supabase: deleting stored session failed", slog.Any("error", err))
+	}
+	return errors.Join(lerr, err)
 }

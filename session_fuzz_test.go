@@ -85,8 +85,16 @@ func FuzzDecodeSession(f *testing.F) {
 			ExpiresAt *json.RawMessage `json:"expires_at"`
 		}
 		_ = json.Unmarshal(body, &wire)
-		if s.ExpiresIn > 0 && wire.ExpiresAt == nil && s.ExpiresAt < before {
+		switch exp := expiryOf(s.AccessToken); {
+		case exp > 0:
+			if s.ExpiresAt != exp {
+				t.Fatalf("expires_at %d, but the token's exp is %d", s.ExpiresAt, exp)
+			}
+		case s.ExpiresIn > 0 && wire.ExpiresAt == nil && s.ExpiresAt < before:
 			t.Fatalf("expires_in %d gave expires_at %d, in the past", s.ExpiresIn, s.ExpiresAt)
+		}
+		if s.ExpiresIn > maxSessionLifetime {
+			t.Fatalf("expires_in %d not bounded", s.ExpiresIn)
 		}
 		_ = s.String()
 		_, _ = s.Claims()

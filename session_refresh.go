@@ -2,12 +2,11 @@ package supabase
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,7 +66,12 @@ func (m *sessionManager) refreshFlight(ctx context.Context, f *flight, s *Sessio
 	defer unlock()
 
 	token := s.RefreshToken
-	if stored := m.storedRotation(ctx, s); stored != nil {
+	stored, err := m.storedRotation(ctx, s)
+	if err != nil {
+		m.shared.record(token, nil, err, &m.co.session) // spent: nobody here sends it either
+		return nil, m.refreshFailed(ctx, gen, s, err)
+	}
+	if stored != nil {
 		if !m.needsRefresh(stored, m.co.session.refreshMargin) {
 			return m.commit(ctx, gen, s, stored, false)
 		}
@@ -105,9 +109,11 @@ func (m *sessionManager) commit(ctx context.Context, gen uint64, s, ns *Session,
 }
 
 // refreshFailed handles a failed refresh of s. A refresh token the server
-// refused (4xx) removes the session, with SIGNED_OUT, only once the access
-// token is really dead; until then the session is kept and the token is
-// not sent again. Retryable failures always keep the session.
+// refused (4xx) or spent (2xx, see spentRefreshError) ends the session
+// (see loseLocked) only once the access token is really dead; until then
+// the session is kept and the token is not sent again. A spent token is
+// also taken out of the store's copy of the session, so that no client
+// sharing the store sends it. Retryable failures always keep the session.
 func (m *sessionManager) refreshFailed(ctx context.Context, gen uint64, s *Session, err error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -115,25 +121,59 @@ func (m *sessionManager) refreshFailed(ctx context.Context, gen uint64, s *Sessi
 	if m.gen.Load() != gen || cur == nil {
 		return errSessionMissing()
 	}
-	if permanentRefreshError(err) && cur.RefreshToken == s.RefreshToken && m.reallyExpired(cur) {
-		m.log.LogAttrs(ctx, slog.LevelInfo, "supabase: session expired and cannot be refreshed; signed out", slog.Any("error", err))
-		m.clearLocked(ctx)
+	if !permanentRefreshError(err) || cur.RefreshToken != s.RefreshToken {
+		return err
+	}
+	if m.reallyExpired(cur) {
+		m.loseLocked(ctx, err)
+	} else if spentRefreshError(err) {
+		m.saveSpentLocked(ctx, cur)
 	}
 	return err
 }
 
-// storedRotation returns the session in a shared store when another
-// process rotated our refresh token, or nil.
-func (m *sessionManager) storedRotation(ctx context.Context, s *Session) *Session {
-	if _, ok := m.store.(LockingStore); !ok {
-		return nil
+// saveSpentLocked saves cur without its refresh token, which was spent, in
+// place of cur in the store: another client sharing the store (another
+// process) then never sends it (see storedRotation), and a client started
+// later uses the access token until it expires. The session in memory
+// keeps the token, so that a refresh of it reports why it fails. m.mu must
+// be held.
+func (m *sessionManager) saveSpentLocked(ctx context.Context, cur *Session) {
+	if m.store == nil {
+		return
 	}
 	stored, err := m.store.Load(ctx)
-	if err != nil || stored == nil || stored.AccessToken == "" || stored.RefreshToken == "" ||
-		stored.RefreshToken == s.RefreshToken {
-		return nil
+	if err != nil || stored == nil || stored.AccessToken != cur.AccessToken || stored.RefreshToken == "" {
+		return
 	}
-	return stored.clone()
+	spent := stored.clone()
+	spent.RefreshToken = ""
+	if err := m.store.Save(ctx, spent); err != nil {
+		m.log.LogAttrs(ctx, slog.LevelError, "supabase: saving the session failed", slog.Any("error", err))
+	}
+}
+
+// storedRotation returns the session in a shared store when another
+// process rotated our refresh token, or nil. When another process spent
+// our refresh token without learning its successor (the store holds our
+// access token without a refresh token, see saveSpentLocked), it returns an
+// error matching ErrInvalidResponse: the token must not be sent again.
+func (m *sessionManager) storedRotation(ctx context.Context, s *Session) (*Session, error) {
+	if _, ok := m.store.(LockingStore); !ok {
+		return nil, nil
+	}
+	stored, err := m.store.Load(ctx)
+	if err != nil || stored == nil || stored.AccessToken == "" {
+		return nil, nil
+	}
+	if stored.RefreshToken == "" && stored.AccessToken == s.AccessToken {
+		return nil, &Error{Service: ServiceAuth, Code: codeInvalidResponse,
+			Message: "the refresh token was spent by another client sharing the session store, whose answer could not be decoded"}
+	}
+	if stored.RefreshToken == "" || stored.RefreshToken == s.RefreshToken {
+		return nil, nil
+	}
+	return stored.clone(), nil
 }
 
 func (m *sessionManager) lockStore(ctx context.Context) (func(), error) {
@@ -208,61 +248,69 @@ func retryableRefreshError(err error) bool {
 	return (e.Status >= 500 && e.Status <= 504) || (e.Status >= 520 && e.Status <= 530)
 }
 
-// permanentRefreshError reports whether the server refused the refresh
-// token itself (a 4xx other than 408 and 429): sending it again is useless
-// and, for a token already used, looks like theft.
+// permanentRefreshError reports whether a refresh token must never be sent
+// again after err: the server refused it (a 4xx other than 408 and 429;
+// sending it again is useless and, for a token already used, looks like
+// theft), or it was spent (see spentRefreshError).
 func permanentRefreshError(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500 &&
-		e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests
+	return errors.As(err, &e) && (spentRefreshError(e) || e.Status >= 400 && e.Status < 500 &&
+		e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests)
+}
+
+// spentRefreshError reports whether a refresh was answered 2xx with a body
+// that is not a usable session (ErrInvalidResponse). The server has
+// rotated the token all the same: it is spent, and its successor lost.
+func spentRefreshError(err error) bool {
+	var e *Error
+	// A 2xx body over the size limit was rotated all the same.
+	return errors.As(err, &e) && (e.Code == codeInvalidResponse || e.Code == codeResponseTooLarge)
 }
 
 // exchange sends one grant_type=refresh_token request.
 func (m *sessionManager) exchange(ctx context.Context, refreshToken string) (*Session, error) {
 	m.shared.requests.Add(1)
+	u := m.co.authURL + "/token?grant_type=refresh_token"
 	resp, err := m.co.send(ctx, nil, &apiRequest{
-		service: ServiceAuth, method: http.MethodPost,
-		url:    m.co.authURL + "/token?grant_type=refresh_token",
+		service: ServiceAuth, method: http.MethodPost, url: u,
 		header: authJSONHeader(), body: mustJSON(map[string]string{"refresh_token": refreshToken}),
 	})
 	if err != nil {
 		return nil, err
 	}
 	m.noteServerDate(resp.header)
-	return m.decodeSession(resp.body)
+	s, err := m.decodeSession(resp.body)
+	var e *Error
+	if errors.As(err, &e) {
+		e.Status, e.Method, e.URL = resp.status, http.MethodPost, sanitizeURL(u)
+	}
+	return s, err
 }
 
-// decodeSession decodes a session and fills expires_at when the server
-// left it out.
+// decodeSession decodes a session answer (sign-in, refresh). A body that
+// is not a session, has no access token, or one that cannot be sent as a
+// bearer token (see validAccessToken) is an *Error matching
+// ErrInvalidResponse. The expiry is normalised (see normalizeExpiry).
 func (m *sessionManager) decodeSession(body []byte) (*Session, error) {
 	var s Session
-	if err := decodeJSON(body, &s); err != nil {
-		return nil, err
+	if err := json.Unmarshal(body, &s); err != nil {
+		// json's errors name a type or offset, never the body's content.
+		return nil, invalidSessionAnswer("the session in the answer cannot be decoded: " + err.Error())
 	}
-	if !usableToken(s.AccessToken) {
-		return nil, &Error{Service: ServiceAuth, Status: http.StatusOK, Code: codeInvalidResponse,
-			Message: "response has no usable access_token"}
+	switch {
+	case s.AccessToken == "":
+		return nil, invalidSessionAnswer("the answer has no access_token")
+	case !validAccessToken(s.AccessToken):
+		return nil, invalidSessionAnswer("the access_token in the answer cannot be sent as a bearer token")
 	}
-	if s.ExpiresAt == 0 && s.ExpiresIn > 0 {
-		now := m.now().Unix()
-		s.ExpiresAt = now + min(s.ExpiresIn, math.MaxInt64-now) // no wrap to the past
-	}
+	m.normalizeExpiry(&s, true)
 	return &s, nil
 }
 
-// usableToken reports whether tok can be sent as "Authorization: Bearer
-// tok": not empty, no surrounding space and no control characters, which
-// an HTTP header value cannot hold.
-func usableToken(tok string) bool {
-	if tok == "" || strings.TrimSpace(tok) != tok {
-		return false
-	}
-	for i := 0; i < len(tok); i++ {
-		if c := tok[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
+// invalidSessionAnswer reports a 2xx Auth answer that is not a usable
+// session.
+func invalidSessionAnswer(msg string) *Error {
+	return &Error{Service: ServiceAuth, Status: http.StatusOK, Code: codeInvalidResponse, Message: msg}
 }
 
 // refreshWith exchanges refreshToken, obtained elsewhere (a cookie), and
@@ -289,9 +337,10 @@ func (m *sessionManager) refreshWith(ctx context.Context, refreshToken string) (
 // refreshShared is the refresh state shared by a client and the clients
 // derived from it.
 type refreshShared struct {
-	flights  flightGroup  // token exchanges, keyed by refresh token
-	skew     atomic.Int64 // server clock minus local clock, nanoseconds
-	requests atomic.Int64 // refresh requests sent, for tests and metrics
+	flights    flightGroup  // token exchanges, keyed by refresh token
+	skew       atomic.Int64 // server clock minus local clock, nanoseconds
+	skewWarned atomic.Bool  // an implausible Date header was logged at Warn
+	requests   atomic.Int64 // refresh requests sent, for tests and metrics
 
 	mu      sync.Mutex
 	failed  map[string]failedRefresh
@@ -339,6 +388,15 @@ func (sh *refreshShared) known(token string, cfg *sessionConfig) (*Session, erro
 		return nil, f.err, true
 	}
 	return nil, nil, false
+}
+
+// spent reports whether token was spent by a 2xx answer that could not be
+// decoded (see spentRefreshError).
+func (sh *refreshShared) spent(token string) bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	f, ok := sh.failed[token]
+	return ok && spentRefreshError(f.err)
 }
 
 // record remembers the outcome of exchanging token.

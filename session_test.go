@@ -35,6 +35,9 @@ type fakeFault struct {
 	netErr bool // fail the round trip (RoundTripper mode) or drop the connection
 	status int
 	code   string
+	// raw, when set, is sent as the body as it is. A 2xx fault rotates the
+	// refresh token as a real server does: sending it again counts as reuse.
+	raw string
 }
 
 // fakeSupabase is an in-memory Supabase: use it as an http.Handler (with
@@ -52,6 +55,9 @@ type fakeSupabase struct {
 	serverDate       bool
 	// expAt, when set, gives the expiry of the n-th session issued (n from 1).
 	expAt func(n int) int64
+	// omitExpiry makes session answers carry expires_in 0 and no
+	// expires_at: only the JWT's exp tells the expiry.
+	omitExpiry bool
 
 	mu           sync.Mutex
 	seq          int
@@ -178,6 +184,10 @@ func (f *fakeSupabase) serve(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case r.URL.Path == "/auth/v1/token" && r.URL.Query().Get("grant_type") == "refresh_token":
 		return f.serveRefresh(w, r)
+	case r.URL.Path == "/auth/v1/token" && r.URL.Query().Get("grant_type") == "password":
+		return f.servePassword(w, r)
+	case r.URL.Path == "/auth/v1/user":
+		return f.serveUser(w, r)
 	case r.URL.Path == "/auth/v1/logout":
 		return f.serveLogout(w, r)
 	case strings.HasPrefix(r.URL.Path, "/rest/v1/"):
@@ -215,6 +225,20 @@ func (f *fakeSupabase) serveRefresh(w http.ResponseWriter, r *http.Request) erro
 		if fault.netErr {
 			return errFakeNetwork
 		}
+		if fault.status >= 200 && fault.status < 300 {
+			f.mu.Lock()
+			if !f.issued[body.RefreshToken] {
+				f.reused.Add(1)
+			}
+			delete(f.issued, body.RefreshToken)
+			f.mu.Unlock()
+		}
+		if fault.raw != "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(fault.status)
+			_, _ = io.WriteString(w, fault.raw)
+			return nil
+		}
 		fakeJSON(w, fault.status, map[string]any{"code": fault.code, "message": "injected failure"})
 		return nil
 	}
@@ -230,8 +254,18 @@ func (f *fakeSupabase) serveRefresh(w http.ResponseWriter, r *http.Request) erro
 	if f.serverDate {
 		w.Header().Set("Date", time.Now().Add(f.serverDateOffset).UTC().Format(http.TimeFormat))
 	}
-	fakeJSON(w, 200, s)
+	fakeJSON(w, 200, f.answer(s))
 	return nil
+}
+
+// answer is s as the token endpoint sends it.
+func (f *fakeSupabase) answer(s *Session) any {
+	if !f.omitExpiry {
+		return s
+	}
+	m := map[string]any{"access_token": s.AccessToken, "token_type": "bearer", "expires_in": 0,
+		"refresh_token": s.RefreshToken, "user": s.User}
+	return m
 }
 
 // serveLogout answers as Supabase does: 401 for an expired or invalid
@@ -264,6 +298,43 @@ func (f *fakeSupabase) serveLogout(w http.ResponseWriter, r *http.Request) error
 		f.mu.Unlock()
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// servePassword signs in the user named by the email's local part, with
+// any password.
+func (f *fakeSupabase) servePassword(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email string `json:"email"`
+	}
+	data, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(data, &body)
+	sub, _, _ := strings.Cut(body.Email, "@")
+	if err := work(r, f.tokenDelay); err != nil {
+		return err
+	}
+	fakeJSON(w, 200, f.answer(f.session(sub)))
+	return nil
+}
+
+// serveUser answers GET /user: 403 session_not_found for a token marked
+// rejected (its session ended on the server), else the token's user.
+func (f *fakeSupabase) serveUser(w http.ResponseWriter, r *http.Request) error {
+	bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.mu.Lock()
+	ended := f.rejected[bearer]
+	f.mu.Unlock()
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(bearer, &claims, func(*jwt.Token) (any, error) { return []byte(fakeSecret), nil },
+		jwt.WithValidMethods([]string{"HS256"}))
+	switch {
+	case ended:
+		fakeJSON(w, 403, map[string]any{"code": "session_not_found", "message": "Session from session_id claim in JWT does not exist"})
+	case err != nil:
+		fakeJSON(w, 401, map[string]any{"code": "bad_jwt", "message": "invalid JWT"})
+	default:
+		fakeJSON(w, 200, &User{ID: claims.Subject, Aud: "authenticated", Role: "authenticated"})
+	}
 	return nil
 }
 
@@ -575,7 +646,8 @@ func TestRefreshRetryWindowAndCooldown(t *testing.T) {
 
 // TestRefresh4xxKeepsSessionUntilExpired: a refresh token the server refuses
 // is never sent again; the still-valid access token keeps being used until
-// it expires, then the session is removed with SIGNED_OUT.
+// it expires, then the session ends with SIGNED_OUT and calls report
+// ErrSessionExpired instead of running as anon.
 func TestRefresh4xxKeepsSessionUntilExpired(t *testing.T) {
 	for _, code := range []string{"refresh_token_already_used", "refresh_token_not_found", "session_expired"} {
 		t.Run(code, func(t *testing.T) {
@@ -601,15 +673,15 @@ func TestRefresh4xxKeepsSessionUntilExpired(t *testing.T) {
 				assert.Same(t, old, s)
 
 				advance(15 * time.Second) // now expired
-				require.NoError(t, query(context.Background(), c))
+				assert.ErrorIs(t, query(context.Background(), c), ErrSessionExpired)
 				assert.EqualValues(t, 1, f.refreshes.Load())
 				_, err = c.Auth.Session(context.Background())
-				assert.ErrorIs(t, err, ErrSessionMissing)
+				assert.ErrorIs(t, err, ErrSessionExpired)
 				stored, _ := store.Load(context.Background())
-				assert.Nil(t, stored)
+				assert.True(t, isEndedRecord(stored), "the store records the end: %v", stored)
 				b := f.restBearers()
-				assert.Equal(t, fakeKey, b[len(b)-1], "signed out: the project key is sent, as supabase-js does")
-				for _, tok := range b[:len(b)-1] {
+				assert.Len(t, b, 5, "neither the expired token nor the project key is sent")
+				for _, tok := range b {
 					assert.Equal(t, old.AccessToken, tok)
 				}
 				assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
@@ -618,10 +690,12 @@ func TestRefresh4xxKeepsSessionUntilExpired(t *testing.T) {
 	}
 }
 
-// TestRefreshExpiredSession4xxSignsOut is the conformance sequence: the
-// refresh of an expired session fails, the session is dropped (SIGNED_OUT)
-// and the query goes out with the project key.
-func TestRefreshExpiredSession4xxSignsOut(t *testing.T) {
+// TestRefreshExpiredSession4xxEndsSession is the conformance sequence
+// seq_expired_session_refresh_fails_then_anon, where this client differs
+// from supabase-js: the refresh of an expired session fails, the session is
+// dropped (SIGNED_OUT), and the query fails with ErrSessionExpired instead
+// of going out with the project key.
+func TestRefreshExpiredSession4xxEndsSession(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeSupabase(t)
 		f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
@@ -629,11 +703,16 @@ func TestRefreshExpiredSession4xxSignsOut(t *testing.T) {
 		signIn(t, c, f.expiredSession("user-1"))
 		events, unsub := watchEvents(c)
 		defer unsub()
-		require.NoError(t, query(context.Background(), c))
-		assert.Equal(t, []string{fakeKey}, f.restBearers())
+		err := query(context.Background(), c)
+		assert.ErrorIs(t, err, ErrSessionExpired)
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, "session_expired", e.Code)
+		assert.Contains(t, err.Error(), "400 refresh_token_not_found", "the cause is kept")
+		assert.Empty(t, f.restBearers())
 		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
-		_, err := c.Auth.RefreshSession(context.Background())
-		assert.ErrorIs(t, err, ErrSessionMissing)
+		_, err = c.Auth.RefreshSession(context.Background())
+		assert.ErrorIs(t, err, ErrSessionExpired)
 	})
 }
 
@@ -793,15 +872,15 @@ func TestEventOrderAndSubscribers(t *testing.T) {
 	})
 }
 
-// TestSessionClockSkewFromServerDate: a client clock running two hours
-// ahead makes every token look expired; the server's Date header corrects
-// it after the first refresh, instead of a refresh per request.
+// TestSessionClockSkewFromServerDate: a client clock running 50 minutes
+// ahead makes every 30-minute token look expired; the server's Date header
+// corrects it after the first refresh, instead of a refresh per request.
 func TestSessionClockSkewFromServerDate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeSupabase(t)
 		f.serverDate = true
-		f.serverDateOffset = -2 * time.Hour
-		f.expAt = func(int) int64 { return time.Now().Add(-2*time.Hour + time.Hour).Unix() }
+		f.serverDateOffset = -50 * time.Minute
+		f.expAt = func(int) int64 { return time.Now().Add(-50*time.Minute + 30*time.Minute).Unix() }
 		c := newFakeClient(t, f)
 		signIn(t, c, f.session("user-1"))
 		for range 10 {
@@ -809,7 +888,7 @@ func TestSessionClockSkewFromServerDate(t *testing.T) {
 			require.NoError(t, err)
 		}
 		assert.EqualValues(t, 1, f.refreshes.Load())
-		assert.InDelta(t, float64(-2*time.Hour), float64(c.Auth.sessions.shared.skew.Load()), float64(time.Second))
+		assert.InDelta(t, float64(-50*time.Minute), float64(c.Auth.sessions.shared.skew.Load()), float64(time.Second))
 	})
 }
 
@@ -945,7 +1024,8 @@ func TestSessionSavedBeforeVisible(t *testing.T) {
 
 // TestRefreshAfter401WithDeadRefreshTokenSignsOut: a token the server
 // rejects although its expiry says valid, and a refresh token it refuses:
-// the session is dead, so it is removed (SIGNED_OUT) and the 401 returned.
+// the session is dead, so it ends (SIGNED_OUT) and the request, not sent
+// again, fails with ErrSessionExpired, as every later call does.
 func TestRefreshAfter401WithDeadRefreshTokenSignsOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeSupabase(t)
@@ -957,10 +1037,13 @@ func TestRefreshAfter401WithDeadRefreshTokenSignsOut(t *testing.T) {
 		events, unsub := watchEvents(c)
 		defer unsub()
 		err := query(context.Background(), c)
-		assert.ErrorIs(t, err, ErrJWTExpired)
+		assert.ErrorIs(t, err, ErrSessionExpired)
 		assert.EqualValues(t, 1, f.refreshes.Load())
+		assert.Equal(t, []string{old.AccessToken}, f.restBearers(), "no replay, no project key")
 		_, err = c.Auth.Session(context.Background())
-		assert.ErrorIs(t, err, ErrSessionMissing)
+		assert.ErrorIs(t, err, ErrSessionExpired)
+		assert.ErrorIs(t, query(context.Background(), c), ErrSessionExpired)
+		assert.Len(t, f.restBearers(), 1)
 		assert.Equal(t, []AuthChangeEvent{EventInitialSession, EventSignedOut}, events.wait(t, 2))
 	})
 }

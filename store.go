@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,6 +16,16 @@ import (
 // SessionStore persists a client's session. The client loads it once, on
 // first use, and saves every change (sign-in, refresh, user update) before
 // anyone sees the new session; Delete is called on sign-out.
+//
+// When a session ends without SignOut (its refresh token was refused or
+// spent once the access token had expired, or Auth ended it), the client
+// saves a record of that in its place: a Session without tokens. A client
+// that later loads it reports ErrSessionExpired, as the one that lost the
+// session does, instead of starting signed out and querying as anon; a
+// sign-in replaces the record and SignOut deletes it. A store needs nothing
+// special for this: Load returns what Save was given. A store that drops
+// sessions without an access token still works; a client loading from it
+// after such a loss starts signed out.
 //
 // Implementations must be safe for concurrent use. Load returns (nil, nil)
 // when nothing is stored. When what is stored is not a session (corrupt
@@ -31,6 +43,21 @@ type SessionStore interface {
 // ErrStoredSessionInvalid is matched by the error of a SessionStore's Load
 // when the stored data is not a session.
 var ErrStoredSessionInvalid = errors.New("supabase: stored data is not a session")
+
+// endedTokenType is the TokenType of an ended record.
+const endedTokenType = "ended"
+
+// endedRecord is what the store keeps in place of s once s ended without
+// SignOut (see sessionManager.loseLocked): no token, only the user, so that
+// a tool reading the store can still say whose session it was.
+func endedRecord(s *Session) *Session {
+	return &Session{TokenType: endedTokenType, User: s.User}
+}
+
+// isEndedRecord reports whether s, loaded from a store, is an ended record.
+func isEndedRecord(s *Session) bool {
+	return s != nil && s.AccessToken == "" && s.RefreshToken == "" && s.TokenType == endedTokenType
+}
 
 // storeDataInvalid reports whether err, from SessionStore.Load, says the
 // stored data is corrupt rather than unreadable for now.
@@ -64,8 +91,33 @@ type MemoryStore struct {
 // NewMemoryStore returns an empty in-memory store.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
+// String describes m without its session's tokens: whether it holds one.
+func (m *MemoryStore) String() string {
+	if m == nil {
+		return "<nil>"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.s == nil {
+		return "supabase.MemoryStore{empty}"
+	}
+	return "supabase.MemoryStore{" + m.s.String() + "}"
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s) print String.
+func (m *MemoryStore) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
+
+// LogValue makes slog log what String shows.
+func (m *MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
+
+// errNoMemoryStore is the error of a nil *MemoryStore.
+var errNoMemoryStore = invalidArg("nil *MemoryStore (use NewMemoryStore)")
+
 // Load returns the stored session.
 func (m *MemoryStore) Load(context.Context) (*Session, error) {
+	if m == nil {
+		return nil, errNoMemoryStore
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.s, nil
@@ -73,6 +125,9 @@ func (m *MemoryStore) Load(context.Context) (*Session, error) {
 
 // Save stores s.
 func (m *MemoryStore) Save(_ context.Context, s *Session) error {
+	if m == nil {
+		return errNoMemoryStore
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.s = s
@@ -81,6 +136,9 @@ func (m *MemoryStore) Save(_ context.Context, s *Session) error {
 
 // Delete forgets the session.
 func (m *MemoryStore) Delete(context.Context) error {
+	if m == nil {
+		return errNoMemoryStore
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.s = nil
@@ -117,12 +175,31 @@ func NewFileStore(path string) (*FileStore, error) {
 	return &FileStore{path: abs, sem: make(chan struct{}, 1)}, nil
 }
 
-// Path returns the file's absolute path.
-func (f *FileStore) Path() string { return f.path }
+// errNoFileStore is the error of a nil or zero FileStore.
+var errNoFileStore = invalidArg("FileStore not made by NewFileStore")
+
+// check reports a nil or zero FileStore, which has no path to use.
+func (f *FileStore) check() error {
+	if f == nil || f.path == "" || f.sem == nil {
+		return errNoFileStore
+	}
+	return nil
+}
+
+// Path returns the file's absolute path ("" for a nil or zero FileStore).
+func (f *FileStore) Path() string {
+	if f == nil {
+		return ""
+	}
+	return f.path
+}
 
 // Load reads the session; a missing file is no session. A file that is not
 // a session yields an error matching ErrStoredSessionInvalid.
 func (f *FileStore) Load(context.Context) (*Session, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -142,6 +219,9 @@ func (f *FileStore) Load(context.Context) (*Session, error) {
 
 // Save writes s atomically with mode 0600.
 func (f *FileStore) Save(_ context.Context, s *Session) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("supabase: encoding session: %w", err)
@@ -183,6 +263,9 @@ func (f *FileStore) Save(_ context.Context, s *Session) error {
 
 // Delete removes the file.
 func (f *FileStore) Delete(context.Context) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("supabase: deleting session file: %w", err)
 	}
@@ -193,8 +276,8 @@ func (f *FileStore) Delete(context.Context) error {
 // this process as for other processes, while ctx allows; when ctx ends
 // first it returns an error matching ctx's.
 func (f *FileStore) Lock(ctx context.Context) (func(), error) {
-	if f.sem == nil {
-		return nil, errors.New("supabase: session lock: FileStore not created with NewFileStore")
+	if err := f.check(); err != nil {
+		return nil, err
 	}
 	select {
 	case f.sem <- struct{}{}: // free: taken even if ctx has just ended

@@ -417,3 +417,85 @@ func TestStoreUnreadableSessionSignOut(t *testing.T) {
 	assert.Equal(t, []string{fakeKey}, f.restBearers())
 	require.NoError(t, c.Auth.SignOut(context.Background(), SignOutGlobal))
 }
+
+// TestLostSessionPersistsInFileStore: a CLI whose session ended without
+// SignOut (refresh token refused) reports ErrSessionExpired, and so does
+// the CLI started again on the same file, rather than going on as anon;
+// SignOut removes the record, and a sign-in replaces it.
+func TestLostSessionPersistsInFileStore(t *testing.T) {
+	f := newFakeSupabase(t)
+	f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+	path := filepath.Join(t.TempDir(), "session.json")
+	fs, _ := NewFileStore(path)
+	old := f.expiredSession("user-1")
+	require.NoError(t, fs.Save(context.Background(), old))
+	ctx := context.Background()
+
+	a := newFakeClient(t, f, WithSessionStore(fs))
+	assert.ErrorIs(t, query(ctx, a), ErrSessionExpired)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), old.AccessToken)
+	assert.NotContains(t, string(raw), old.RefreshToken)
+	stored, err := fs.Load(ctx)
+	require.NoError(t, err)
+	assert.True(t, isEndedRecord(stored), "file holds %s", raw)
+	assert.Equal(t, "user-1", stored.User.ID, "whose session it was")
+
+	b := newFakeClient(t, f, WithSessionStore(fs)) // the CLI run again
+	events, unsub := watchEvents(b)
+	defer unsub()
+	assert.ErrorIs(t, query(ctx, b), ErrSessionExpired)
+	_, err = b.Auth.Session(ctx)
+	assert.ErrorIs(t, err, ErrSessionExpired)
+	assert.Equal(t, []AuthChangeEvent{EventInitialSession}, events.wait(t, 1))
+	assert.Empty(t, f.restBearers())
+	assert.EqualValues(t, 1, f.refreshes.Load(), "the dead refresh token is not sent again")
+
+	require.NoError(t, b.Auth.SignOut(ctx, SignOutGlobal))
+	_, err = os.Stat(path)
+	assert.ErrorIs(t, err, os.ErrNotExist, "SignOut removed the record")
+	require.NoError(t, query(ctx, b), "signed out as asked: anon")
+	require.NoError(t, query(ctx, newFakeClient(t, f, WithSessionStore(fs))))
+	assert.Equal(t, []string{fakeKey, fakeKey}, f.restBearers())
+
+	// A sign-in replaces the record.
+	require.NoError(t, fs.Save(ctx, endedRecord(old)))
+	c := newFakeClient(t, f, WithSessionStore(fs))
+	s, err := c.Auth.SignInWithPassword(ctx, "user-2@example.com", "pw")
+	require.NoError(t, err)
+	require.NoError(t, query(ctx, c))
+	stored, _ = fs.Load(ctx)
+	assert.Equal(t, s.RefreshToken, stored.RefreshToken)
+	require.NoError(t, query(ctx, newFakeClient(t, f, WithSessionStore(fs))))
+	assert.Equal(t, []string{s.AccessToken, s.AccessToken}, f.restBearers()[2:])
+}
+
+// endOnlyStore keeps only sessions with an access token, as a custom store
+// written before ended records might.
+type endOnlyStore struct{ MemoryStore }
+
+func (s *endOnlyStore) Save(ctx context.Context, v *Session) error {
+	if v.AccessToken == "" {
+		return s.MemoryStore.Delete(ctx)
+	}
+	return s.MemoryStore.Save(ctx, v)
+}
+
+// TestLostSessionStoreWithoutRecord: a store that drops the ended record
+// still works: the client that lost the session reports ErrSessionExpired,
+// and one started later on that store starts signed out.
+func TestLostSessionStoreWithoutRecord(t *testing.T) {
+	f := newFakeSupabase(t)
+	f.fail(fakeFault{status: 400, code: "refresh_token_not_found"})
+	store := &endOnlyStore{}
+	ctx := context.Background()
+	require.NoError(t, store.Save(ctx, f.expiredSession("user-1")))
+	a := newFakeClient(t, f, WithSessionStore(store))
+	assert.ErrorIs(t, query(ctx, a), ErrSessionExpired)
+	assert.ErrorIs(t, query(ctx, a), ErrSessionExpired)
+	stored, _ := store.Load(ctx)
+	assert.Nil(t, stored)
+	require.NoError(t, query(ctx, newFakeClient(t, f, WithSessionStore(store))))
+	assert.Equal(t, []string{fakeKey}, f.restBearers())
+}

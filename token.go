@@ -16,8 +16,16 @@ import (
 // Session is a signed-in user's tokens as Supabase Auth issues them.
 //
 // A Session value handed out by this package is never modified afterwards;
-// share it freely. It prints with its tokens redacted (String, %v, %+v,
-// slog); encoding/json still writes them, so a SessionStore can persist it.
+// share it freely.
+//
+// It prints the same wherever it appears, alone or inside another value
+// (fmt's verbs, String, slog's text handler): the user's ID, the expiry and
+// the tokens redacted; slog's handlers log it through LogValue. It is a
+// wire type: encoding/json writes it in full, tokens included, so that a
+// SessionStore can persist it and a backend can hand it to its frontend.
+// Hence slog's JSON handler, which encodes values nested in slices, maps or
+// structs without a LogValue of their own with encoding/json, logs a
+// []*Session with its tokens: log sessions one by one.
 type Session struct {
 	AccessToken          string        `json:"access_token"`
 	TokenType            string        `json:"token_type"`
@@ -58,13 +66,6 @@ func (s *Session) clone() *Session {
 	return &c
 }
 
-func redact(tok string) string {
-	if tok == "" {
-		return ""
-	}
-	return "[redacted]"
-}
-
 // String describes the session without its tokens.
 func (s Session) String() string {
 	uid := ""
@@ -78,7 +79,7 @@ func (s Session) String() string {
 // Format makes every fmt verb (%v, %+v, %#v, %s) print String.
 func (s Session) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
 
-// LogValue makes slog print the session without tokens.
+// LogValue makes slog log the session without its tokens.
 func (s Session) LogValue() slog.Value {
 	uid := ""
 	if s.User != nil {
@@ -104,7 +105,6 @@ type User struct {
 	NewEmail           string         `json:"new_email,omitempty"`
 	NewPhone           string         `json:"new_phone,omitempty"`
 	InvitedAt          *time.Time     `json:"invited_at,omitempty"`
-	ActionLink         string         `json:"action_link,omitempty"`
 	LastSignInAt       *time.Time     `json:"last_sign_in_at,omitempty"`
 	AppMetadata        map[string]any `json:"app_metadata"`
 	UserMetadata       map[string]any `json:"user_metadata"`

@@ -41,13 +41,20 @@ func (funcTokenSource) tokenRejected(context.Context, string) bool { return fals
 
 // apiRequest is one HTTP call before credentials are attached.
 type apiRequest struct {
-	service string // ServiceREST or ServiceAuth
+	service string // ServiceREST, ServiceAuth, ServiceStorage or ServiceFunctions
 	method  string
 	url     string // absolute, with query
 	header  http.Header
 	body    []byte // nil: no body
+	// upload, when set, is the body instead of body: streamed from the
+	// caller's reader (transport_stream.go), resent only if rewindable.
+	upload *streamBody
 	// bearer, when set, is sent instead of asking the token source.
 	bearer string
+	// noKeyBearer sends no Authorization header, rather than the project
+	// key, when there is no user token (Edge Functions with a new-format
+	// key, which is not a JWT).
+	noKeyBearer bool
 	// retry allows retries on network errors, 503 and 520.
 	retry bool
 	// pgrst404 applies postgrest-js's reading of a 404: with an empty body
@@ -60,7 +67,8 @@ type apiRequest struct {
 }
 
 // apiResponse is a 2xx response, read into body, or left in stream for
-// requests that asked for it.
+// requests that asked for it. send also returns the (bounded) error
+// response together with the *Error it decoded from it.
 type apiResponse struct {
 	status int
 	header http.Header
@@ -97,6 +105,9 @@ func sanitizeURL(raw string) string {
 // A redirect is never followed (see [refuseRedirects]) and a 2xx body is read
 // up to co.maxResponse bytes: both fail with a *Error, never retried.
 func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiResponse, error) {
+	if r.upload != nil {
+		defer r.upload.done(ctx)
+	}
 	replayed := false
 	retries := 0
 	for {
@@ -110,7 +121,7 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 			// replaces the session token; a 401 then says nothing about it.
 			token, fromSession = t, t != "" && r.header.Get("Authorization") == "" && co.headers.Get("Authorization") == ""
 		}
-		if token == "" {
+		if token == "" && !r.noKeyBearer {
 			token = co.key
 		}
 		resp, err := co.roundTrip(ctx, r, token, retries)
@@ -118,7 +129,7 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 			return nil, e // an answer that must not be used: a redirect, a body over the limit
 		}
 		if err != nil {
-			if retryable(ctx, err) && r.retry && retries < co.retry.MaxRetries {
+			if retryable(ctx, err) && r.retry && r.resendable() && retries < co.retry.MaxRetries {
 				if werr := sleepCtx(ctx, co.backoff(retries)); werr != nil {
 					return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), werr)
 				}
@@ -128,7 +139,7 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 			return nil, fmt.Errorf("supabase: %s %s: %w", r.method, sanitizeURL(r.url), err)
 		}
 		if resp.status >= 200 && resp.status < 300 {
-			return resp, nil
+			return r.upload.handOff(resp), nil
 		}
 		if r.pgrst404 && resp.status == http.StatusNotFound {
 			switch b := bytes.TrimSpace(resp.body); {
@@ -140,7 +151,7 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 			}
 		}
 		e := co.decodeError(r, resp)
-		if (resp.status == http.StatusServiceUnavailable || resp.status == 520) && r.retry && retries < co.retry.MaxRetries {
+		if (resp.status == http.StatusServiceUnavailable || resp.status == 520) && r.retry && r.resendable() && retries < co.retry.MaxRetries {
 			wait, ok := co.retryWait(retries, resp.header.Get("Retry-After"), e.RetryAfter)
 			if ok {
 				if werr := sleepCtx(ctx, wait); werr != nil {
@@ -150,14 +161,20 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 				continue
 			}
 		}
-		if resp.status == http.StatusUnauthorized && fromSession && !replayed && errors.Is(e, ErrJWTExpired) &&
-			ts.tokenRejected(ctx, token) {
+		// Storage refuses an expired JWT with 400 (statusCode "403").
+		if (resp.status == http.StatusUnauthorized || r.service == ServiceStorage) && fromSession && !replayed &&
+			errors.Is(e, ErrJWTExpired) && ts.tokenRejected(ctx, token) && r.resendable() {
+			// A body that cannot be sent again is not replayed; the
+			// refresh above still serves the caller's next request.
 			replayed = true
 			continue
 		}
-		return nil, e
+		return resp, e
 	}
 }
+
+// resendable reports whether r can be sent more than once.
+func (r *apiRequest) resendable() bool { return r.upload == nil || r.upload.resendable() }
 
 // retryWait is the wait before retry number retries+1: the server's
 // Retry-After when the header parses (0 for a date in the past), else the
@@ -204,9 +221,14 @@ func (p permanentError) Unwrap() error { return p.err }
 
 func (co *core) decodeError(r *apiRequest, resp *apiResponse) *Error {
 	var e *Error
-	if r.service == ServiceAuth {
+	switch r.service {
+	case ServiceAuth:
 		e = decodeAuthError(resp.status, resp.header, resp.body)
-	} else {
+	case ServiceStorage:
+		e = decodeStorageError(resp.status, resp.body)
+	case ServiceFunctions:
+		e = decodeFunctionsError(resp.status, resp.header, resp.body)
+	default:
 		e = decodeRESTError(resp.status, resp.body)
 	}
 	e.Method = r.method
@@ -222,6 +244,13 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
+	if r.upload != nil {
+		rc, err := r.upload.open(ctx)
+		if err != nil {
+			return nil, permanentError{err}
+		}
+		body = rc
+	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
 		var ue *url.Error
@@ -230,10 +259,15 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		}
 		return nil, permanentError{err}
 	}
+	if r.upload != nil && r.upload.size > 0 {
+		req.ContentLength = r.upload.size // lets the server refuse an oversized body early
+	}
 	h := req.Header
 	h.Set("X-Client-Info", clientInfo)
 	h.Set("Apikey", co.key)
-	h.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
 	// Copies: a RoundTripper may modify the request's header slices, which
 	// must not reach the shared configuration or a query value.
 	for k, vs := range r.header {
@@ -262,7 +296,7 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		slog.Int("retry", retryCount))
 	ok := res.StatusCode >= 200 && res.StatusCode < 300
 	if ok && r.stream {
-		return &apiResponse{status: res.StatusCode, header: res.Header, stream: res.Body}, nil
+		return &apiResponse{status: res.StatusCode, header: res.Header, stream: newCheckedBody(res, r.method)}, nil
 	}
 	defer res.Body.Close()
 	if isRedirect(res.StatusCode) {

@@ -582,7 +582,7 @@ func assertInvalidAuthAnswer(t *testing.T, err error) {
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, ServiceAuth, e.Service)
 	assert.Equal(t, http.StatusOK, e.Status)
-	assert.Contains(t, e.Message, "decoding response")
+	assert.Contains(t, e.Message, "decod", "the message says the answer could not be decoded")
 }
 
 // TestLimitOptionsValidate: limits must be positive; the defaults apply

@@ -49,6 +49,12 @@ type Verifier struct {
 	leeway   time.Duration
 	// fetchErr is the error of the last JWKS fetch, nil once one succeeds.
 	fetchErr atomic.Pointer[error]
+	// ready is closed once the JWKS machinery is set up (jwks, keys and
+	// jwksErr are then safe to read); nil without JWKS. The first fetch
+	// runs in the background so that NewVerifier does no I/O; Verify
+	// waits for it within its ctx.
+	ready    chan struct{}
+	jwksErr  error
 	stopOnce sync.Once
 	stop     context.CancelFunc
 }
@@ -138,10 +144,12 @@ func WithVerifyLeeway(d time.Duration) VerifierOption {
 // with any other alg are refused before a key is looked up.
 var acceptedAlgs = []string{"HS256", "ES256", "RS256", "EdDSA"}
 
-// NewVerifier returns a verifier for the project at projectURL. With JWKS,
-// it fetches the key set once before returning (bounded by 10 s); a failed
-// fetch is not fatal: keys are fetched again when a token names an unknown
-// key, and Verify's error reports the last failure.
+// NewVerifier returns a verifier for the project at projectURL. It does no
+// I/O: with JWKS, the key set is fetched in the background (each fetch
+// bounded by 10 s) and refreshed every 10 minutes until [Verifier.Close]; the
+// first Verify of an asymmetric token waits for that fetch within its ctx. A
+// failed fetch is not fatal: keys are fetched again when a token names an
+// unknown key, and Verify's error reports the last failure.
 func NewVerifier(projectURL string, opts ...VerifierOption) (*Verifier, error) {
 	base, err := parseProjectURL(projectURL)
 	if err != nil {
@@ -164,9 +172,14 @@ func NewVerifier(projectURL string, opts ...VerifierOption) (*Verifier, error) {
 		v.secret = []byte(cfg.secret)
 	}
 	if cfg.useJWKS {
-		if err := v.startJWKS(base, cfg); err != nil {
-			return nil, err
-		}
+		// The fetches live until Close, whatever the caller's ctx.
+		ctx, cancel := context.WithCancel(context.Background())
+		v.stop = cancel
+		v.ready = make(chan struct{})
+		go func() {
+			defer close(v.ready)
+			v.jwksErr = v.startJWKS(ctx, base, cfg)
+		}()
 	}
 	// Every algorithm Supabase uses passes the parser, so that the key lookup
 	// can say which configuration a token needs; it refuses what is not
@@ -194,16 +207,15 @@ func (s jwksCache) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error 
 	return err
 }
 
-func (v *Verifier) startJWKS(base string, cfg verifierConfig) error {
+// startJWKS sets up the key set fetched from the project (or WithJWKS) and
+// its refreshes, which end with ctx.
+func (v *Verifier) startJWKS(ctx context.Context, base string, cfg verifierConfig) error {
 	if cfg.jwksURL == "" {
 		cfg.jwksURL = base + "/auth/v1/.well-known/jwks.json"
 	}
 	if cfg.httpClient == nil {
 		cfg.httpClient = defaultHTTPClient()
 	}
-	// The refresh goroutine lives until Close.
-	ctx, cancel := context.WithCancel(context.Background())
-	v.stop = cancel
 	v.keys = jwksCache{Storage: jwkset.NewMemoryStorage(), v: v}
 	storage, err := jwkset.NewStorageFromHTTP(cfg.jwksURL, jwkset.HTTPClientStorageOptions{
 		Client: cfg.httpClient, Ctx: ctx, HTTPTimeout: 10 * time.Second,
@@ -214,7 +226,6 @@ func (v *Verifier) startJWKS(base string, cfg verifierConfig) error {
 		},
 	})
 	if err != nil {
-		cancel()
 		return fmt.Errorf("supabase: JWKS: %w", err)
 	}
 	client, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
@@ -225,12 +236,10 @@ func (v *Verifier) startJWKS(base string, cfg verifierConfig) error {
 		RateLimitWaitMax: 10 * time.Second,
 	})
 	if err != nil {
-		cancel()
 		return fmt.Errorf("supabase: JWKS: %w", err)
 	}
 	v.jwks, err = keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: client})
 	if err != nil {
-		cancel()
 		return fmt.Errorf("supabase: JWKS: %w", err)
 	}
 	return nil
@@ -307,8 +316,16 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 		return v.secret, nil
 	}
 	alg := t.Method.Alg()
-	if v.jwks == nil {
+	if v.ready == nil {
 		return nil, &keyError{reason: alg + " token but no JWKS configured; use WithJWKS"}
+	}
+	select {
+	case <-v.ready:
+	case <-ctx.Done():
+		return nil, &keyError{reason: "key lookup interrupted", cause: ctx.Err()}
+	}
+	if v.jwksErr != nil {
+		return nil, &keyError{reason: "the project's JWKS cannot be used", cause: v.jwksErr}
 	}
 	rawKid, hasKid := t.Header["kid"]
 	kid, ok := rawKid.(string)
@@ -455,6 +472,9 @@ func (v *Verifier) Close() error {
 		return invalidArg("Verifier.Close: nil or zero Verifier (use NewVerifier)")
 	}
 	v.stopOnce.Do(v.stop)
+	if v.ready != nil {
+		<-v.ready // the first fetch ends with the cancelled ctx
+	}
 	return nil
 }
 

@@ -315,6 +315,34 @@ func TestVerifyLeeway(t *testing.T) {
 	}
 }
 
+// NewVerifier does no I/O: the first fetch runs in the background, and a
+// Verify waiting for it ends with its ctx.
+func TestNewVerifierDoesNoIO(t *testing.T) {
+	release := make(chan struct{})
+	var fetches atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"keys":[]}`))
+	}))
+	defer srv.Close()
+	defer close(release)
+	v, err := NewVerifier(srv.URL) // returns although the JWKS never answers
+	require.NoError(t, err)
+	key := newECKey(t)
+	tok := signed(t, jwt.SigningMethodES256, key, "k1", userClaims(time.Now().Add(time.Hour)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = v.Verify(ctx, tok)
+	assert.ErrorIs(t, err, ErrInvalidToken)
+	assert.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, v.Close(), "Close ends the pending fetch")
+}
+
 // TestVerifierJWKS runs against a JWKS served over HTTP: key rotation picks
 // up a new kid with one refetch, and unknown kids do not hammer the endpoint.
 func TestVerifierJWKS(t *testing.T) {
@@ -326,7 +354,6 @@ func TestVerifierJWKS(t *testing.T) {
 	v, err := NewVerifier(srv.URL)
 	require.NoError(t, err)
 	defer v.Close()
-	assert.Equal(t, int32(1), jwks.fetches.Load(), "NewVerifier fetches the key set once")
 	ctx := context.Background()
 	sign := func(kid string, k *ecdsa.PrivateKey) string {
 		return signed(t, jwt.SigningMethodES256, k, kid, userClaims(time.Now().Add(time.Hour)))
@@ -334,6 +361,9 @@ func TestVerifierJWKS(t *testing.T) {
 	c, err := v.Verify(ctx, sign("k1", key1))
 	require.NoError(t, err)
 	assert.Equal(t, "u1", c.Subject)
+	assert.Equal(t, int32(1), jwks.fetches.Load(), "the key set is fetched once, in the background")
+	_, err = v.Verify(ctx, sign("k1", key1))
+	require.NoError(t, err)
 	assert.Equal(t, int32(1), jwks.fetches.Load(), "a known kid needs no fetch")
 
 	jwks.keys.Store([]any{jwkFor(t, "k1", &key1.PublicKey), jwkFor(t, "k2", &key2.PublicKey)})

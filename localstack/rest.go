@@ -395,7 +395,10 @@ func (c *restCall) write(status int, stmts []*builder, sqls []string) error {
 			return false, restErr(http.StatusBadRequest, "PGRST124", "Query result exceeds max-affected preference constraint").
 				withDetails(fmt.Sprintf("The query affects %d rows", res.n))
 		}
-		if c.media.single && c.returning() && res.n != 1 {
+		// As PostgREST: a single object was asked for, so anything but one
+		// affected row is refused and rolled back, whatever the response
+		// returns (also with return=minimal).
+		if c.media.single && res.n != 1 {
 			return false, restErr(http.StatusNotAcceptable, "PGRST116", "Cannot coerce the result to a single JSON object").
 				withDetails(fmt.Sprintf("The result contains %d rows", res.n))
 		}

@@ -44,6 +44,9 @@ type Exchange struct {
 	Step     *Step
 	Requests []Request
 	Result   *Result
+	// Before holds the case's earlier steps, in order, as rules have left
+	// them so far (read them, never change them).
+	Before []*Exchange
 }
 
 // Target is the step's target ("db" when empty).
@@ -207,7 +210,7 @@ func ApplyDivergences(e *Entry, rules []*Divergence) (Golden, []*Divergence, err
 	g := e.Golden.Clone()
 	xs := make([]*Exchange, len(e.Case.Steps)+1)
 	for i := range xs {
-		xs[i] = &Exchange{Case: &e.Case, Index: i}
+		xs[i] = &Exchange{Case: &e.Case, Index: i, Before: xs[:i:i]}
 		if i < len(e.Case.Steps) {
 			xs[i].Step = &e.Case.Steps[i]
 			xs[i].Result = &g.Results[i]

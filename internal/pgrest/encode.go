@@ -29,6 +29,7 @@ var ErrUnsupported = errors.New("value cannot be encoded")
 var (
 	timeType   = reflect.TypeFor[time.Time]()
 	rawType    = reflect.TypeFor[json.RawMessage]()
+	numberType = reflect.TypeFor[json.Number]()
 	valuerType = reflect.TypeFor[driver.Valuer]()
 	textType   = reflect.TypeFor[encoding.TextMarshaler]()
 	strType    = reflect.TypeFor[fmt.Stringer]()
@@ -79,81 +80,133 @@ func Text(v any) (string, error) {
 	case time.Time:
 		return x.Format(time.RFC3339Nano), nil
 	}
-	return textReflect(reflect.ValueOf(v), 0)
+	s, _, err := textReflect(reflect.ValueOf(v), 0)
+	return s, err
 }
 
 // maxDepth bounds recursion through pointers, Valuers and nested slices.
 const maxDepth = 64
 
-func textReflect(rv reflect.Value, depth int) (string, error) {
+// textReflect encodes rv as Text does. num reports that the text is a
+// number (a Go numeric kind, reached directly or through a pointer or a
+// driver.Valuer, or a json.Number spelling a JSON number): list and array
+// elements that are numbers are never quoted.
+func textReflect(rv reflect.Value, depth int) (s string, num bool, err error) {
 	if depth > maxDepth {
-		return "", fmt.Errorf("%w: nested too deeply", ErrUnsupported)
+		return "", false, fmt.Errorf("%w: nested too deeply", ErrUnsupported)
 	}
 	if !rv.IsValid() {
-		return "null", nil
+		return "null", false, nil
 	}
 	switch rv.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if rv.IsNil() {
-			return "null", nil
+			return "null", false, nil
 		}
+	}
+	if rv.Kind() == reflect.Interface {
+		return textReflect(rv.Elem(), depth+1)
 	}
 	t := rv.Type()
 	switch {
 	case t == timeType:
-		return rv.Interface().(time.Time).Format(time.RFC3339Nano), nil
+		return rv.Interface().(time.Time).Format(time.RFC3339Nano), false, nil
 	case t == rawType:
-		return strings.TrimSpace(string(rv.Bytes())), nil
+		return strings.TrimSpace(string(rv.Bytes())), false, nil
+	case t == numberType:
+		// Checked before fmt.Stringer, which json.Number implements.
+		s := rv.String()
+		return s, IsNumber(s), nil
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && !t.Implements(valuerType):
 		// []byte and named byte slices.
-		return `\x` + hex.EncodeToString(rv.Bytes()), nil
+		return `\x` + hex.EncodeToString(rv.Bytes()), false, nil
 	}
 	if rv.CanInterface() {
 		switch x := rv.Interface().(type) {
 		case driver.Valuer:
 			dv, err := x.Value()
 			if err != nil {
-				return "", fmt.Errorf("%w: %T.Value: %v", ErrUnsupported, x, err)
+				return "", false, fmt.Errorf("%w: %T.Value: %v", ErrUnsupported, x, err)
 			}
 			if dv == nil {
-				return "null", nil
+				return "null", false, nil
 			}
 			return textReflect(reflect.ValueOf(dv), depth+1)
 		case encoding.TextMarshaler:
 			b, err := x.MarshalText()
 			if err != nil {
-				return "", fmt.Errorf("%w: %T.MarshalText: %v", ErrUnsupported, x, err)
+				return "", false, fmt.Errorf("%w: %T.MarshalText: %v", ErrUnsupported, x, err)
 			}
-			return string(b), nil
+			return string(b), false, nil
 		case fmt.Stringer:
-			return x.String(), nil
+			return x.String(), false, nil
 		}
 	}
 	switch rv.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		return textReflect(rv.Elem(), depth+1)
 	case reflect.String:
-		return rv.String(), nil
+		return rv.String(), false, nil
 	case reflect.Bool:
-		return strconv.FormatBool(rv.Bool()), nil
+		return strconv.FormatBool(rv.Bool()), false, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(rv.Int(), 10), nil
+		return strconv.FormatInt(rv.Int(), 10), true, nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.FormatUint(rv.Uint(), 10), nil
+		return strconv.FormatUint(rv.Uint(), 10), true, nil
 	case reflect.Float32:
-		return formatFloat(rv.Float(), 32), nil
+		return formatFloat(rv.Float(), 32), true, nil
 	case reflect.Float64:
-		return formatFloat(rv.Float(), 64), nil
+		return formatFloat(rv.Float(), 64), true, nil
 	case reflect.Slice, reflect.Array:
-		return arrayReflect(rv, depth+1)
+		s, err := arrayReflect(rv, depth+1)
+		return s, false, err
 	case reflect.Map, reflect.Struct:
 		b, err := json.Marshal(rv.Interface())
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrUnsupported, err)
+			return "", false, fmt.Errorf("%w: %v", ErrUnsupported, err)
 		}
-		return string(b), nil
+		return string(b), false, nil
 	}
-	return "", fmt.Errorf("%w: %s", ErrUnsupported, rv.Type())
+	return "", false, fmt.Errorf("%w: %s", ErrUnsupported, rv.Type())
+}
+
+// IsNumber reports whether s is a JSON number literal (-12, 0.5, 1e3):
+// text that can stand unquoted in an in-list or array literal.
+func IsNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // formatFloat formats f the way JavaScript prints typical numbers (no
@@ -208,9 +261,11 @@ func isListValue(rv reflect.Value) bool {
 // Nested slices become nested literals ({{1,2},{3,4}}), nil elements null.
 // As Postgres requires, sub-slices must be non-empty and of one shape, and
 // not mixed with other elements: {{1},{2,3}}, {{}} and {1,{2}} are errors.
-// Elements are double-quoted, with " and \ backslash-escaped, when they are
-// empty, spell null, or contain whitespace or any of , { } ( ) " \ . :
-// so that no element can split or end the literal.
+// Numbers (Go numeric kinds, json.Number) are written as they are:
+// {1.5,2}. Other elements are double-quoted, with " and \
+// backslash-escaped, when they are empty, spell null, or contain whitespace
+// or any of , { } ( ) " \ . : so that no element can split or end the
+// literal; a string that looks like a number is quoted like any string.
 //
 // supabase-js joins array elements with "," without any quoting, so an
 // element containing a comma silently becomes two elements; this quotes it.
@@ -267,11 +322,14 @@ func arrayLevel(rv reflect.Value, depth int) (string, []int, error) {
 		case (e.Kind() == reflect.Pointer || e.Kind() == reflect.Interface) && e.IsNil():
 			b.WriteString("null")
 		default:
-			s, err := textReflect(e, depth+1)
+			s, num, err := textReflect(e, depth+1)
 			if err != nil {
 				return "", nil, err
 			}
-			b.WriteString(QuoteArrayElement(s))
+			if !num {
+				s = QuoteArrayElement(s)
+			}
+			b.WriteString(s)
 		}
 		if i == 0 {
 			members = shape
@@ -294,7 +352,8 @@ func QuoteArrayElement(s string) string {
 
 // List returns v (a slice or array) as a PostgREST in-list: (a,b,c).
 // Duplicate elements (after encoding) are dropped, keeping the first, as
-// supabase-js does. An element is double-quoted, with " and \
+// supabase-js does. Numbers (Go numeric kinds, json.Number) are written as
+// they are: (1.5,2). Any other element is double-quoted, with " and \
 // backslash-escaped, when it is empty or contains whitespace or any
 // character PostgREST's grammar reserves: , . : ( ) " \. nil elements are
 // sent as null, as in supabase-js.
@@ -303,8 +362,7 @@ func QuoteArrayElement(s string) string {
 // " or \, so an element such as `a"b` or `x\` changes meaning; this
 // escapes them. It also sends an empty string as nothing, so [""] becomes
 // in.(), the empty list. PostgREST reads in.("") as the empty list too, so
-// a list holding only the empty string is sent as ("",""). A list holding
-// sub-lists whose shapes differ is an error.
+// a list holding only the empty string is sent as ("","").
 func List(v any) (string, error) {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
@@ -323,7 +381,7 @@ func List(v any) (string, error) {
 	written := 0
 	onlyEmpty := true
 	for i := range n {
-		s, err := textReflect(rv.Index(i), 1)
+		s, num, err := textReflect(rv.Index(i), 1)
 		if err != nil {
 			return "", err
 		}
@@ -333,12 +391,15 @@ func List(v any) (string, error) {
 			}
 			seen[s] = struct{}{}
 		}
+		onlyEmpty = onlyEmpty && s == ""
+		if !num {
+			s = QuoteListElement(s)
+		}
 		if written > 0 {
 			b.WriteByte(',')
 		}
 		written++
-		onlyEmpty = onlyEmpty && s == ""
-		b.WriteString(QuoteListElement(s))
+		b.WriteString(s)
 	}
 	if written == 1 && onlyEmpty {
 		// PostgREST reads a list of one empty element, quoted or not, as
@@ -347,6 +408,17 @@ func List(v any) (string, error) {
 	}
 	b.WriteByte(')')
 	return b.String(), nil
+}
+
+// ListElement encodes v (not a list) as one element of an in-list or a
+// value inside an or()/and() group: numbers as they are, anything else as
+// Text quoted by QuoteLogicValue.
+func ListElement(v any) (string, error) {
+	s, num, err := textReflect(reflect.ValueOf(v), 0)
+	if err != nil || num {
+		return s, err
+	}
+	return QuoteLogicValue(s), nil
 }
 
 // QuoteListElement quotes s for use as one element of an in-list when it

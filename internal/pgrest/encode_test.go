@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,12 @@ type color int
 func (c color) String() string { return [...]string{"red", "green"}[c] }
 
 type status string
+
+type celsius float64
+
+func (c celsius) String() string { return strconv.FormatFloat(float64(c), 'f', -1, 64) + " C" }
+
+func ptrTo[T any](v T) *T { return &v }
 
 type textID [2]byte
 
@@ -102,7 +109,12 @@ func TestArray(t *testing.T) {
 		{"nested any", []any{[]any{"a b", nil}, []any{"c", 1}}, `{{"a b",null},{c,1}}`},
 		{"object element", []any{map[string]int{"a": 1}}, `{"{\"a\":1}"}`},
 		{"array type", [2]int{5, 6}, "{5,6}"},
-		{"numbers", []any{1, 2.5, json.Number("3")}, `{1,"2.5",3}`},
+		{"numbers", []any{1, 2.5, json.Number("3"), json.Number("-0.25e+2"), float32(1.5), uint8(7)}, `{1,2.5,3,-0.25e+2,1.5,7}`},
+		{"float slice", []float64{1.5, 2, -0.001}, `{1.5,2,-0.001}`},
+		{"numeric pointers and valuers", []any{ptrTo(1.5), sql.NullFloat64{Float64: 2.5, Valid: true}}, `{1.5,2.5}`},
+		{"strings that look like numbers", []string{"1.5", "2"}, `{"1.5",2}`},
+		{"json number that is not a number", []json.Number{"1.5", "1,2", "NaN"}, `{1.5,"1,2",NaN}`},
+		{"stringer over a float", []celsius{21.5}, `{"21.5 C"}`},
 		{"unicode", []string{"naïve", "✓"}, "{naïve,✓}"},
 		{"time", []time.Time{time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}, `{"2025-01-01T00:00:00Z"}`},
 	}
@@ -132,6 +144,10 @@ func TestList(t *testing.T) {
 		want string
 	}{
 		{"numbers", []int{1, 2, 3}, "(1,2,3)"},
+		{"floats", []float64{1.5, 2}, "(1.5,2)"},
+		{"mixed numbers", []any{1.5, json.Number("2.25"), int64(-3), "4.5"}, `(1.5,2.25,-3,"4.5")`},
+		{"json number break out", []json.Number{"1),id.gt.(0"}, `("1),id.gt.(0")`},
+		{"number duplicates string", []any{1.5, "1.5"}, "(1.5)"},
 		{"strings", []string{"open", "closed"}, "(open,closed)"},
 		{"reserved", []string{"a,b", "(x)", "plain", "open)"}, `("a,b","(x)",plain,"open)")`},
 		{"escapes", []string{`say "hi"`, `back\slash`, "two words", "naïve ✓"},
@@ -201,6 +217,30 @@ func TestListRoundTrip(t *testing.T) {
 	s, err := List(values)
 	require.NoError(t, err)
 	assert.Equal(t, values, parseList(t, s))
+}
+
+func TestIsNumber(t *testing.T) {
+	for _, s := range []string{"0", "-0", "12", "-1.5", "0.25", "1e3", "1E-3", "2.5e+10"} {
+		assert.True(t, IsNumber(s), s)
+	}
+	for _, s := range []string{"", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1,2", "NaN", "Infinity", "0x10", "1 ", "1.5)"} {
+		assert.False(t, IsNumber(s), s)
+	}
+}
+
+func TestListElement(t *testing.T) {
+	for v, want := range map[any]string{
+		1.5: "1.5", 3: "3", json.Number("2.50"): "2.50", "1.5": `"1.5"`, "a,b": `"a,b"`, "plain": "plain", true: "true",
+	} {
+		got, err := ListElement(v)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "%#v", v)
+	}
+	got, err := ListElement(nil)
+	require.NoError(t, err)
+	assert.Equal(t, "null", got)
+	_, err = ListElement(make(chan int))
+	assert.ErrorIs(t, err, ErrUnsupported)
 }
 
 func TestCleanSelect(t *testing.T) {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh is `make demo`: it makes sure PostgreSQL is running, starts the
 # local stack (localstack/cmd/devserver), runs examples/quickstart against
-# it, and stops the stack again, and PostgreSQL too when this run started it.
+# it (RLS on rows, Storage and Edge Functions), checks that it passed, and
+# stops the stack again, and PostgreSQL too when this run started it.
 # DEMO_ADDR changes the address (default
 # 127.0.0.1:54321, where `supabase start` serves its API); PGPORT the local
 # PostgreSQL port (default 5432).
@@ -59,4 +60,11 @@ cat "$tmp/devserver.log"
 echo
 
 anon_key="$(awk '/anon key:/ {print $3}' "$tmp/devserver.log")"
-SUPABASE_URL="http://$addr" SUPABASE_ANON_KEY="$anon_key" "$tmp/quickstart"
+# The output is shown as it comes (the signed URL step waits a few
+# seconds) and kept, to check that the run ended with its verdict.
+{ SUPABASE_URL="http://$addr" SUPABASE_ANON_KEY="$anon_key" "$tmp/quickstart" 2>&1 && echo 0 >"$tmp/quickstart.rc" ||
+	echo $? >"$tmp/quickstart.rc"; } | tee "$tmp/quickstart.log"
+if [ "$(cat "$tmp/quickstart.rc")" -ne 0 ] || ! grep -q '^All checks passed' "$tmp/quickstart.log"; then
+	echo "demo: the quickstart did not pass" >&2
+	exit 1
+fi
