@@ -86,6 +86,7 @@ func FuzzRESTError(f *testing.F) {
 		`{"code":"PGRST116","message":"JSON object requested, multiple (or no) rows returned","details":"The result contains 0 rows","hint":null}`,
 		`{"code":"PGRST116","details":"Results contain 2 rows, application/vnd.pgrst.object+json requires 1 row"}`,
 		`{"code":23505,"message":"dup","details":{"k":["\xff"]},"hint":[1]}`,
+		"{\"code\":\"1\",\"details\":{\"k\":\"\xff\"},\"hint\":[\"\xc3\"]}",
 		`{"message":null}`, `{"code":"invalid_query"}`, `{"code":"session_missing","message":"x"}`,
 		"<html>\xff\xfe bad gateway</html>", "", "   ", strings.Repeat("é", 150), `{"message":"` + strings.Repeat("a", 300) + `"}`,
 		`{"code":"PGRST301","message":"JWT expired"}`, `[1,2]`, `"just a string"`,
@@ -158,6 +159,59 @@ func FuzzAuthError(f *testing.F) {
 			if e.Code != code && e.Code != errorCode {
 				t.Fatalf("code %q is neither code %q nor error_code %q", e.Code, code, errorCode)
 			}
+		}
+	})
+}
+
+// FuzzStorageError decodes arbitrary Storage error answers: its JSON
+// ({statusCode, error, message}, {code, message}, nested errors) and
+// anything else.
+func FuzzStorageError(f *testing.F) {
+	for _, s := range []string{
+		`{"statusCode":"404","error":"not_found","message":"Object not found"}`,
+		`{"statusCode":"409","error":"Duplicate","message":"The resource already exists"}`,
+		`{"code":"NoSuchKey","message":"Object not found","statusCode":404}`,
+		`{"statusCode":"403","error":"Unauthorized","message":"new row violates row-level security policy"}`,
+		`{"error":{"message":"nested"},"code":{"x":"\xff"}}`, `{"error":"invalid_request","statusCode":["\xff"]}`,
+		`{"message":"jwt expired","statusCode":"400","error":"InvalidJWT"}`, `{"code":"invalid_query"}`,
+		"<html>\xff</html>", "", "null", `[]`, `{"msg":""}`, "{\"code\":{\"x\":\"\xff\"},\"statusCode\":[\"\xfe\"]}",
+	} {
+		f.Add(uint16(0), []byte(s), "")
+	}
+	f.Add(uint16(9), []byte(`{"code":"SlowDown"}`), "3")
+	c := fuzzClient(f)
+	f.Fuzz(func(t *testing.T, st uint16, body []byte, retryAfter string) {
+		status := errorStatus(st)
+		h := http.Header{}
+		h.Set("Retry-After", retryAfter)
+		e := c.core.decodeError(errorRequest(ServiceStorage, "storage/v1/object/b/p"), &apiResponse{status: status, header: h, body: body})
+		checkDecodedError(t, e, ServiceStorage, status, body)
+		if !utf8.ValidString(e.StatusCode) || e.StatusCode == "" {
+			t.Fatalf("statusCode %q", e.StatusCode)
+		}
+	})
+}
+
+// FuzzFunctionsError decodes arbitrary Edge Function error answers, from
+// the function or from the relay (X-Relay-Error: true).
+func FuzzFunctionsError(f *testing.F) {
+	for _, s := range []string{
+		`{"code":"BOOT_ERROR","message":"Function failed to start"}`, `{"error":"boom"}`, `{"msg":"x"}`,
+		`{"code":404,"message":"Requested function was not found"}`, `{"code":{"a":"\xff"}}`, `{"code":"session_missing"}`,
+		"plain text \xc3", "", strings.Repeat("x", 300), "{\"code\":[\"\xff\"],\"message\":\"m\"}",
+	} {
+		f.Add(uint16(0), []byte(s), "true")
+		f.Add(uint16(3), []byte(s), "")
+	}
+	c := fuzzClient(f)
+	f.Fuzz(func(t *testing.T, st uint16, body []byte, relay string) {
+		status := errorStatus(st)
+		h := http.Header{}
+		h.Set("X-Relay-Error", relay)
+		e := c.core.decodeError(errorRequest(ServiceFunctions, "functions/v1/hello"), &apiResponse{status: status, header: h, body: body})
+		checkDecodedError(t, e, ServiceFunctions, status, body)
+		if errors.Is(e, ErrFunctionRelay) != strings.EqualFold(relay, "true") {
+			t.Fatalf("ErrFunctionRelay = %v for X-Relay-Error %q", errors.Is(e, ErrFunctionRelay), relay)
 		}
 	})
 }
