@@ -151,11 +151,14 @@ func FuzzAuthError(f *testing.F) {
 		}
 		// Code comes from the body's code or error_code, never from
 		// elsewhere.
-		var wire map[string]json.RawMessage
+		var wire struct { // keys matched as encoding/json matches them
+			Code      json.RawMessage `json:"code"`
+			ErrorCode json.RawMessage `json:"error_code"`
+		}
 		if json.Unmarshal(body, &wire) == nil && e.Code != "" {
 			var code, errorCode string
-			_ = json.Unmarshal(wire["code"], &code)
-			_ = json.Unmarshal(wire["error_code"], &errorCode)
+			_ = json.Unmarshal(wire.Code, &code)
+			_ = json.Unmarshal(wire.ErrorCode, &errorCode)
 			if e.Code != code && e.Code != errorCode {
 				t.Fatalf("code %q is neither code %q nor error_code %q", e.Code, code, errorCode)
 			}

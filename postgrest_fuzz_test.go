@@ -552,8 +552,10 @@ func checkFilter(t *testing.T, base Query, sel byte, col string, g *valueGen) {
 			if arg == "any" || arg == "all" {
 				x.quant = arg
 			} else if arg != "" {
-				x.lang = arg
-				x.valid = x.valid && ftsConfigOK(arg)
+				// PostgREST reads the language with pIdentifier, which
+				// takes spaces and trims them.
+				x.lang = strings.TrimSpace(arg)
+				x.valid = x.valid && pgrstIdentifierOK(arg)
 			}
 		}
 		x.not = neg || x.not
@@ -623,6 +625,17 @@ func ftsConfigOK(config string) bool {
 		}
 	}
 	return config != ""
+}
+
+// pgrstIdentifierOK reports whether PostgREST's pIdentifier reads all of
+// s: letters, ASCII digits, _, $ and spaces, not only spaces.
+func pgrstIdentifierOK(s string) bool {
+	for _, r := range s {
+		if !(r == '_' || r == '$' || r == ' ' || '0' <= r && r <= '9' || unicode.IsLetter(r)) {
+			return false
+		}
+	}
+	return strings.TrimSpace(s) != ""
 }
 
 // isWant is what Is must send for v, and whether v is accepted.
