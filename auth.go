@@ -23,6 +23,8 @@ type AuthClient struct {
 	// project key in place of its user's token (that key may be a
 	// service_role key, which bypasses RLS).
 	userOnly bool
+	// pkce holds the code verifier of a PKCE flow (see auth_pkce.go).
+	pkce *pkceState
 }
 
 // ErrAuthDisabled is returned by AuthClient methods on a client built with
@@ -31,7 +33,7 @@ var ErrAuthDisabled = errors.New("supabase: Auth is not available on a client us
 
 // check reports a nil or zero AuthClient, one not made by NewClient.
 func (a *AuthClient) check() error {
-	if a == nil || a.co == nil || a.sessions == nil {
+	if a == nil || a.co == nil || a.sessions == nil || a.pkce == nil {
 		return errNoClient
 	}
 	return nil
@@ -99,7 +101,7 @@ func (a *AuthClient) LogValue() slog.Value {
 }
 
 func newAuthClient(co *core, store SessionStore, enabled bool) *AuthClient {
-	return &AuthClient{co: co, sessions: newSessionManager(co, store), disabled: !enabled}
+	return &AuthClient{co: co, sessions: newSessionManager(co, store), disabled: !enabled, pkce: newPKCEState()}
 }
 
 func (a *AuthClient) accessToken(ctx context.Context) (string, error) {
@@ -186,20 +188,13 @@ type metaSecurity struct {
 	CaptchaToken string `json:"captcha_token,omitempty"`
 }
 
-// implicitFlow holds the PKCE fields, which supabase-js sends as null with
-// every call that may send an email link: this client uses the implicit
-// flow.
-type implicitFlow struct {
-	CodeChallenge       *string `json:"code_challenge"`
-	CodeChallengeMethod *string `json:"code_challenge_method"`
-}
-
 // contact is the email-or-phone part of sign-up, OTP, recovery and resend
-// bodies; the null PKCE fields go with the email only.
+// bodies; the PKCE fields (null in the implicit flow) go with the email
+// only, as supabase-js sends them.
 type contact struct {
 	Email string `json:"email,omitempty"`
 	Phone string `json:"phone,omitempty"`
-	*implicitFlow
+	*pkceFlow
 }
 
 // newContact takes the email, or else the phone. Callers have checked that
@@ -208,10 +203,24 @@ func newContact(email, phone string) contact {
 	if strings.TrimSpace(email) == "" {
 		return contact{Phone: phone}
 	}
-	return contact{Email: email, implicitFlow: &implicitFlow{}}
+	return contact{Email: email, pkceFlow: &pkceFlow{}}
 }
 
-func (c contact) isEmail() bool { return c.implicitFlow != nil }
+func (c contact) isEmail() bool { return c.pkceFlow != nil }
+
+// startEmailFlow starts a PKCE flow (see startFlow) for an email contact,
+// whose link will bring the code; a phone gets none.
+func (a *AuthClient) startEmailFlow(ctx context.Context, c *contact, recovery bool) (*pkceFlow, error) {
+	if !c.isEmail() {
+		return nil, nil
+	}
+	f, err := a.startFlow(ctx, recovery)
+	if err != nil {
+		return nil, err
+	}
+	c.pkceFlow = f
+	return f, nil
+}
 
 // emailOnlyRedirect rejects a redirect for a phone: only email links lead
 // anywhere.
@@ -238,7 +247,7 @@ type passwordGrantBody struct {
 }
 
 type updateUserBody struct {
-	implicitFlow
+	pkceFlow
 	Email    string         `json:"email,omitempty"`
 	Phone    string         `json:"phone,omitempty"`
 	Password string         `json:"password,omitempty"`
@@ -387,8 +396,9 @@ func (a *AuthClient) userSession(ctx context.Context) (*Session, error) {
 	return s, nil
 }
 
-// AuthResponse is what sign-up and OTP verification return: the user, and
-// a session when the user is signed in (nil when a confirmation is pending).
+// AuthResponse is what sign-up, OTP verification and the PKCE code
+// exchange return: the user, and a session when the user is signed in (nil
+// when a confirmation is pending).
 //
 // Like Session it is a wire type: encoding/json writes it in full, tokens
 // included, for a backend that hands it to its frontend. fmt and slog print
@@ -398,6 +408,13 @@ type AuthResponse struct {
 	Session *Session
 	// MessageID is the SMS provider's message id, when one was sent.
 	MessageID string
+	// WeakPassword is set when Auth signed the user in but found the
+	// password weak (Session.WeakPassword): supabase-js data.weakPassword.
+	WeakPassword *WeakPassword
+	// RedirectType is "recovery" when ExchangeCodeForSession completed a
+	// flow started by ResetPasswordForEmail (the application should ask for
+	// a new password), else empty: supabase-js data.redirectType.
+	RedirectType string
 }
 
 // Format prints the response with fmt's verb, its Session (and User) the
@@ -411,7 +428,8 @@ func (r AuthResponse) Format(f fmt.State, verb rune) {
 // its own LogValue (slog's JSON handler would otherwise encode it with
 // encoding/json, tokens included).
 func (r AuthResponse) LogValue() slog.Value {
-	return slog.GroupValue(logPtr("User", r.User), logPtr("Session", r.Session), slog.String("MessageID", r.MessageID))
+	return slog.GroupValue(logPtr("User", r.User), logPtr("Session", r.Session), slog.String("MessageID", r.MessageID),
+		logPtr("WeakPassword", r.WeakPassword), slog.String("RedirectType", r.RedirectType))
 }
 
 // decodeAuthResponse reads a body that is either a session or a bare user.
@@ -428,10 +446,9 @@ func (a *AuthClient) decodeAuthResponse(ctx context.Context, body []byte, event 
 		if err != nil {
 			return nil, err
 		}
-		if err := a.sessions.set(ctx, s, event); err != nil {
-			return &AuthResponse{User: s.User, Session: s}, err
-		}
-		return &AuthResponse{User: s.User, Session: s}, nil
+		keepWeakPassword(s)
+		res := &AuthResponse{User: s.User, Session: s, WeakPassword: s.WeakPassword}
+		return res, a.sessions.set(ctx, s, event)
 	}
 	var u User
 	if err := decodeJSON(body, &u); err != nil {
@@ -473,9 +490,11 @@ func (p SignUpParams) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p
 func (p SignUpParams) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
 
 // SignUp creates a user. When the project auto-confirms, the user is signed
-// in and Session is set; otherwise Session is nil until they confirm. It
-// takes WithCaptchaToken and, for an email, WithRedirectTo (where the
-// confirmation link leads).
+// in and Session is set (with WeakPassword when Auth flags the password);
+// otherwise Session is nil until they confirm. It takes WithCaptchaToken
+// and, for an email, WithRedirectTo (where the confirmation link leads).
+// With FlowPKCE an email sign-up starts a PKCE flow: the confirmation link
+// brings a code for ExchangeCodeForSession. supabase-js: signUp.
 func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -498,7 +517,12 @@ func (a *AuthClient) SignUp(ctx context.Context, p SignUpParams, opts ...AuthOpt
 	if !body.isEmail() {
 		body.Channel = orDefault(p.Channel, "sms")
 	}
+	flow, err := a.startEmailFlow(ctx, &body.contact, false)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := a.authCall(ctx, http.MethodPost, "/signup", o.query(), body, keyBearer)
+	a.endFlow(ctx, flow, err)
 	if err != nil {
 		return nil, err
 	}
@@ -514,7 +538,13 @@ func orDefault(s, def string) string {
 
 // SignInWithPassword signs a user in with email and password. The session
 // is kept by the client: later queries run as this user. It takes
-// WithCaptchaToken.
+// WithCaptchaToken. supabase-js: signInWithPassword.
+//
+// When Auth accepts the password but finds it weak under the project's
+// current policy, the session's WeakPassword says why (supabase-js
+// data.weakPassword): the user is signed in, and the application may ask
+// for a new password. It describes this sign-in only: a refreshed session
+// has none.
 func (a *AuthClient) SignInWithPassword(ctx context.Context, email, password string, opts ...AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -525,8 +555,9 @@ func (a *AuthClient) SignInWithPassword(ctx context.Context, email, password str
 	return a.signInPassword(ctx, "SignInWithPassword", passwordGrantBody{Email: email, Password: password}, opts)
 }
 
-// SignInWithPhonePassword signs a user in with phone number and password.
-// It takes WithCaptchaToken.
+// SignInWithPhonePassword signs a user in with phone number and password,
+// as SignInWithPassword does with an email (WeakPassword included). It
+// takes WithCaptchaToken. supabase-js: signInWithPassword with a phone.
 func (a *AuthClient) SignInWithPhonePassword(ctx context.Context, phone, password string, opts ...AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -556,10 +587,20 @@ func (a *AuthClient) signedIn(ctx context.Context, body []byte, event AuthChange
 	if err != nil {
 		return nil, err
 	}
+	keepWeakPassword(s)
 	if err := a.sessions.set(ctx, s, event); err != nil {
 		return s, err
 	}
 	return s, nil
+}
+
+// keepWeakPassword keeps the weak_password that Auth sent beside a new
+// session only when it gives a reason, as auth-js does (an empty object
+// says nothing); s is fresh from decodeSession, not yet shared.
+func keepWeakPassword(s *Session) {
+	if s.WeakPassword != nil && len(s.WeakPassword.Reasons) == 0 {
+		s.WeakPassword = nil
+	}
 }
 
 // Session returns the current session, refreshed first when it expires in
@@ -731,7 +772,10 @@ func (p UserAttributes) Format(f fmt.State, verb rune) { formatRedacted(f, verb,
 func (p UserAttributes) MarshalJSON() ([]byte, error) { return json.Marshal(p.redacted()) }
 
 // UpdateUser changes the signed-in user and emits USER_UPDATED. It takes
-// WithRedirectTo (where an email-change confirmation link leads).
+// WithRedirectTo (where an email-change confirmation link leads). With
+// FlowPKCE a change of email starts a PKCE flow, as in supabase-js: the
+// confirmation link brings a code for ExchangeCodeForSession.
+// supabase-js: updateUser.
 func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes, opts ...AuthOption) (*User, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -742,7 +786,20 @@ func (a *AuthClient) UpdateUser(ctx context.Context, attrs UserAttributes, opts 
 	}
 	body := updateUserBody{Email: attrs.Email, Phone: attrs.Phone, Password: attrs.Password, Nonce: attrs.Nonce,
 		Data: attrs.Data}
+	var flow *pkceFlow
+	if attrs.Email != "" {
+		// Only once a session is there: no flow for a call that fails
+		// before any request.
+		if _, err := a.userSession(ctx); err != nil {
+			return nil, err
+		}
+		if flow, err = a.startFlow(ctx, false); err != nil {
+			return nil, err
+		}
+		body.pkceFlow = *flow
+	}
 	resp, err := a.userCall(ctx, http.MethodPut, "/user", o.query(), body)
+	a.endFlow(ctx, flow, err)
 	if err != nil {
 		return nil, err
 	}
@@ -813,7 +870,11 @@ func (a *AuthClient) SignOut(ctx context.Context, scope SignOutScope) error {
 }
 
 // ResetPasswordForEmail sends a password-reset email. It takes
-// WithCaptchaToken and WithRedirectTo (the page the link opens).
+// WithCaptchaToken and WithRedirectTo (the page the link opens). With
+// FlowPKCE it starts a PKCE flow marked as a recovery: the link brings a
+// code, and ExchangeCodeForSession signs the user in with RedirectType
+// "recovery" and emits PASSWORD_RECOVERY. supabase-js:
+// resetPasswordForEmail.
 func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, opts ...AuthOption) error {
 	if err := a.unavailable(); err != nil {
 		return err
@@ -826,7 +887,12 @@ func (a *AuthClient) ResetPasswordForEmail(ctx context.Context, email string, op
 		return invalidArg("ResetPasswordForEmail: empty email")
 	}
 	body := recoverBody{contact: newContact(email, ""), Security: o.security()}
+	flow, err := a.startEmailFlow(ctx, &body.contact, true)
+	if err != nil {
+		return err
+	}
 	_, err = a.authCall(ctx, http.MethodPost, "/recover", o.query(), body, keyBearer)
+	a.endFlow(ctx, flow, err)
 	return err
 }
 

@@ -261,27 +261,38 @@ func parseLinkPages(headers []string) (next, last int) {
 	return next, last
 }
 
-// Users iterates over all users, perPage at a time (0: the server's
-// default), fetching each page when the previous one is used up. It stops
-// after the first error, which it yields.
-func (ad *AdminClient) Users(ctx context.Context, perPage int) iter.Seq2[*User, error] {
-	return func(yield func(*User, error) bool) {
-		page := 1
+// AllUsers iterates over every user, perPage at a time (0: the server's
+// default of 50), fetching each page of ListUsers when the previous one is
+// used up. The next page is the Link header's rel="next"; without a Link,
+// pages go on while X-Total-Count says users remain. It stops at an empty
+// page, and after the first error, which it yields with a zero User.
+// Stopping the loop early fetches no more pages. Users created or deleted
+// while it runs may shift between pages (it pages by offset): it can miss
+// or repeat one. supabase-js has no iterator: it is admin.listUsers page
+// by page.
+func (ad *AdminClient) AllUsers(ctx context.Context, perPage int) iter.Seq2[User, error] {
+	return func(yield func(User, error) bool) {
+		page, seen := 1, 0
 		for {
 			l, err := ad.ListUsers(ctx, ListUsersParams{Page: page, PerPage: perPage})
 			if err != nil {
-				yield(nil, err)
+				yield(User{}, err)
 				return
 			}
-			for i := range l.Users {
-				if !yield(&l.Users[i], nil) {
+			for _, u := range l.Users {
+				if !yield(u, nil) {
 					return
 				}
 			}
-			if l.NextPage <= page || len(l.Users) == 0 {
+			seen += len(l.Users)
+			next := l.NextPage
+			if next == 0 && l.LastPage == 0 && l.Total > seen {
+				next = page + 1
+			}
+			if len(l.Users) == 0 || next <= page {
 				return
 			}
-			page = l.NextPage
+			page = next
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ const axBobID = "d4c3b2a1-0f9e-4d8c-b7a6-5e4d3c2b1a09"
 
 func TestAdminCreateUser(t *testing.T) {
 	// admin_create_user
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/admin/users", 200, axTestdata(t, "admin_user.json"))
 	c := f.client(t, axServiceKey)
 	u, err := c.Auth.Admin().CreateUser(context.Background(), AdminUserAttributes{
@@ -30,7 +29,7 @@ func TestAdminCreateUser(t *testing.T) {
 		AppMetadata:  map[string]any{"roles": []string{"editor"}},
 	})
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/admin/users", key: axServiceKey, bearer: axServiceKey,
 		body: `{"email":"bob@example.net","password":"Adm1n-Set!","email_confirm":true,"user_metadata":{"name":"Bob"},"app_metadata":{"roles":["editor"]}}`,
 	})
@@ -47,7 +46,7 @@ func TestAdminCreateUser(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"id":"`+axBobID+`","phone":"+15555550123","password_hash":"$2a$10$x","phone_confirm":true,"ban_duration":"1h","role":"support","user_metadata":{},"app_metadata":{}}`,
-		string(f.last(t, 0).Body))
+		string(f.last().Body))
 	_, err = c.Auth.Admin().CreateUser(context.Background(), AdminUserAttributes{ID: "42"})
 	assert.Error(t, err)
 	assert.Len(t, f.requests(), 2)
@@ -57,12 +56,12 @@ func TestAdminListUsersDefault(t *testing.T) {
 	// admin_list_users_default. Divergences: supabase-js sends "page=" and
 	// "per_page=" when not given (the server treats empty as absent), and
 	// reports total 0 because it reads X-Total-Count only with a Link header.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/admin/users", 200, axTestdata(t, "admin_users_default.json"), "X-Total-Count", "2")
 	c := f.client(t, axServiceKey)
 	l, err := c.Auth.Admin().ListUsers(context.Background(), ListUsersParams{})
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{method: "GET", path: "/auth/v1/admin/users", key: axServiceKey, bearer: axServiceKey})
+	axAssertRequest(t, f.last(), axWant{method: "GET", path: "/auth/v1/admin/users", key: axServiceKey, bearer: axServiceKey})
 	require.Len(t, l.Users, 2)
 	assert.Equal(t, "ada@example.com", l.Users[0].Email)
 	assert.Equal(t, "bob@example.net", l.Users[1].Email)
@@ -74,14 +73,14 @@ func TestAdminListUsersDefault(t *testing.T) {
 
 func TestAdminListUsersPaged(t *testing.T) {
 	// admin_list_users_paged
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/admin/users", 200, axTestdata(t, "admin_users_page2.json"),
 		"X-Total-Count", "180",
 		"Link", `</admin/users?page=3&per_page=50>; rel="next", </admin/users?page=4&per_page=50>; rel="last"`)
 	c := f.client(t, axServiceKey)
 	l, err := c.Auth.Admin().ListUsers(context.Background(), ListUsersParams{Page: 2, PerPage: 50})
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "GET", path: "/auth/v1/admin/users", query: url.Values{"page": {"2"}, "per_page": {"50"}},
 		key: axServiceKey, bearer: axServiceKey,
 	})
@@ -125,8 +124,8 @@ func TestAdminUsersIterator(t *testing.T) {
 	const per, total = 2, 5
 	var mu sync.Mutex
 	var queries []url.Values
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/base/auth/v1/admin/users" {
+	srv, _ := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/auth/v1/admin/users" {
 			t.Errorf("unexpected path %s", r.URL.Path)
 		}
 		mu.Lock()
@@ -147,13 +146,11 @@ func TestAdminUsersIterator(t *testing.T) {
 		w.Header().Set("X-Total-Count", strconv.Itoa(total))
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"aud":"authenticated","users":[`+strings.Join(users, ",")+`]}`)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := NewClient(srv.URL+"/base", axServiceKey)
-	require.NoError(t, err)
+	})
+	c := srv.client(t, axServiceKey)
 
 	var emails []string
-	for u, err := range c.Auth.Admin().Users(context.Background(), per) {
+	for u, err := range c.Auth.Admin().AllUsers(context.Background(), per) {
 		require.NoError(t, err)
 		emails = append(emails, u.Email)
 	}
@@ -165,7 +162,7 @@ func TestAdminUsersIterator(t *testing.T) {
 	mu.Unlock()
 
 	// Stopping early fetches no more pages.
-	for range c.Auth.Admin().Users(context.Background(), per) {
+	for range c.Auth.Admin().AllUsers(context.Background(), per) {
 		break
 	}
 	mu.Lock()
@@ -174,13 +171,13 @@ func TestAdminUsersIterator(t *testing.T) {
 }
 
 func TestAdminUsersIteratorError(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/admin/users", 403, []byte(`{"code":"not_admin","message":"User not allowed"}`))
 	c := f.client(t, axAnonKey)
 	n := 0
-	for u, err := range c.Auth.Admin().Users(context.Background(), 0) {
+	for u, err := range c.Auth.Admin().AllUsers(context.Background(), 0) {
 		n++
-		assert.Nil(t, u)
+		assert.Zero(t, u)
 		assert.ErrorIs(t, err, ErrPermissionDenied)
 	}
 	assert.Equal(t, 1, n)
@@ -188,7 +185,7 @@ func TestAdminUsersIteratorError(t *testing.T) {
 
 func TestAdminNotAdmin(t *testing.T) {
 	// auth_err_admin_not_admin
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/admin/users", 403, []byte(`{"code":"not_admin","message":"User not allowed"}`))
 	c := f.client(t, axAnonKey)
 	l, err := c.Auth.Admin().ListUsers(context.Background(), ListUsersParams{Page: 1, PerPage: 10})
@@ -199,7 +196,7 @@ func TestAdminNotAdmin(t *testing.T) {
 	assert.Equal(t, 403, e.Status)
 	assert.Equal(t, "not_admin", e.Code)
 	assert.Equal(t, "User not allowed", e.Message)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "GET", path: "/auth/v1/admin/users", query: url.Values{"page": {"1"}, "per_page": {"10"}},
 		key: axAnonKey, bearer: axAnonKey,
 	})
@@ -207,13 +204,13 @@ func TestAdminNotAdmin(t *testing.T) {
 
 func TestAdminGetUserByID(t *testing.T) {
 	// admin_get_user_by_id
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/admin/users/"+axBobID, 200, axTestdata(t, "admin_user.json"))
 	c := f.client(t, axServiceKey)
 	u, err := c.Auth.Admin().GetUserByID(context.Background(), axBobID)
 	require.NoError(t, err)
 	assert.Equal(t, "bob@example.net", u.Email)
-	axAssertRequest(t, f.last(t, 0), axWant{method: "GET", path: "/auth/v1/admin/users/" + axBobID, key: axServiceKey, bearer: axServiceKey})
+	axAssertRequest(t, f.last(), axWant{method: "GET", path: "/auth/v1/admin/users/" + axBobID, key: axServiceKey, bearer: axServiceKey})
 
 	_, err = c.Auth.Admin().GetUserByID(context.Background(), "00000000-0000-4000-8000-000000000000")
 	assert.ErrorIs(t, err, ErrNotFound)
@@ -221,7 +218,7 @@ func TestAdminGetUserByID(t *testing.T) {
 
 func TestAdminInvalidUUIDSendsNothing(t *testing.T) {
 	// admin_get_user_by_id_invalid_uuid
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axServiceKey)
 	ad := c.Auth.Admin()
 	ctx := context.Background()
@@ -246,7 +243,7 @@ func TestAdminInvalidUUIDSendsNothing(t *testing.T) {
 
 func TestAdminUpdateUserByID(t *testing.T) {
 	// admin_update_user_by_id
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("PUT", "/auth/v1/admin/users/"+axBobID, 200, axTestdata(t, "admin_user_updated.json"))
 	c := f.client(t, axServiceKey)
 	u, err := c.Auth.Admin().UpdateUserByID(context.Background(), axBobID, AdminUserAttributes{
@@ -255,7 +252,7 @@ func TestAdminUpdateUserByID(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "bob2@example.net", u.Email)
 	assert.Equal(t, []any{}, u.AppMetadata["roles"])
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "PUT", path: "/auth/v1/admin/users/" + axBobID, key: axServiceKey, bearer: axServiceKey,
 		body: `{"ban_duration":"24h","app_metadata":{"roles":[]},"email":"bob2@example.net"}`,
 	})
@@ -266,18 +263,18 @@ func TestAdminDeleteUser(t *testing.T) {
 	// GETs the user first to return it; only the DELETE is sent here.
 	for _, soft := range []bool{false, true} {
 		t.Run(fmt.Sprint("soft=", soft), func(t *testing.T) {
-			f := newAxServer(t)
+			f, _ := newFakeAPI(t, nil)
 			f.on("DELETE", "/auth/v1/admin/users/"+axBobID, 200, []byte(`{}`))
 			c := f.client(t, axServiceKey)
 			require.NoError(t, c.Auth.Admin().DeleteUser(context.Background(), axBobID, soft))
 			require.Len(t, f.requests(), 1)
-			axAssertRequest(t, f.last(t, 0), axWant{
+			axAssertRequest(t, f.last(), axWant{
 				method: "DELETE", path: "/auth/v1/admin/users/" + axBobID, key: axServiceKey, bearer: axServiceKey,
 				body: fmt.Sprintf(`{"should_soft_delete":%v}`, soft),
 			})
 		})
 	}
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("DELETE", "/auth/v1/admin/users/"+axBobID, 404, []byte(`{"code":"user_not_found","message":"User not found"}`))
 	c := f.client(t, axServiceKey)
 	assert.ErrorIs(t, c.Auth.Admin().DeleteUser(context.Background(), axBobID, false), ErrNotFound)
@@ -288,7 +285,7 @@ func TestAdminGenerateLinkSignup(t *testing.T) {
 	// options into the body ("redirectTo", camelCase, which Auth ignores);
 	// here data and redirect_to are sent as Auth reads them (redirect_to in
 	// the query too, as supabase-js does).
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/admin/generate_link", 200, axTestdata(t, "generate_link_signup.json"))
 	c := f.client(t, axServiceKey)
 	got, err := c.Auth.Admin().GenerateLink(context.Background(), GenerateLinkParams{
@@ -296,7 +293,7 @@ func TestAdminGenerateLinkSignup(t *testing.T) {
 		Data: map[string]any{"invited_by": "bob"},
 	}, WithRedirectTo("https://app.example.com/onboard"))
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/admin/generate_link",
 		query: url.Values{"redirect_to": {"https://app.example.com/onboard"}},
 		key:   axServiceKey, bearer: axServiceKey,
@@ -317,12 +314,12 @@ func TestAdminGenerateLinkSignup(t *testing.T) {
 
 func TestAdminGenerateLinkMagicLink(t *testing.T) {
 	// admin_generate_link_magiclink
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/admin/generate_link", 200, axTestdata(t, "generate_link_signup.json"))
 	c := f.client(t, axServiceKey)
 	_, err := c.Auth.Admin().GenerateLink(context.Background(), GenerateLinkParams{Type: LinkMagicLink, Email: "ada@example.com"})
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/admin/generate_link", key: axServiceKey, bearer: axServiceKey,
 		body: `{"type":"magiclink","email":"ada@example.com"}`,
 	})
@@ -330,14 +327,14 @@ func TestAdminGenerateLinkMagicLink(t *testing.T) {
 
 func TestAdminGenerateLinkEmailChange(t *testing.T) {
 	// admin_generate_link_email_change (same divergence as the signup case).
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/admin/generate_link", 200, axTestdata(t, "generate_link_email_change.json"))
 	c := f.client(t, axServiceKey)
 	got, err := c.Auth.Admin().GenerateLink(context.Background(), GenerateLinkParams{
 		Type: LinkEmailChangeNew, Email: "ada@example.com", NewEmail: "ada@new.example.com",
 	}, WithRedirectTo("https://app.example.com/changed"))
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/admin/generate_link",
 		query: url.Values{"redirect_to": {"https://app.example.com/changed"}},
 		key:   axServiceKey, bearer: axServiceKey,
@@ -349,7 +346,7 @@ func TestAdminGenerateLinkEmailChange(t *testing.T) {
 }
 
 func TestAdminGenerateLinkValidation(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axServiceKey)
 	for _, p := range []GenerateLinkParams{
 		{Email: "a@example.com"},
@@ -365,7 +362,7 @@ func TestAdminGenerateLinkValidation(t *testing.T) {
 
 func TestAdminInviteUserByEmail(t *testing.T) {
 	// admin_invite_user_by_email
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/invite", 200, axTestdata(t, "invite_user.json"))
 	c := f.client(t, axServiceKey)
 	u, err := c.Auth.Admin().InviteUserByEmail(context.Background(), "dave@example.com", InviteParams{
@@ -374,7 +371,7 @@ func TestAdminInviteUserByEmail(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "7d8e9f0a-1b2c-4d3e-8f4a-5b6c7d8e9f0a", u.ID)
 	assert.Equal(t, "dave@example.com", u.Email)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/invite",
 		query: url.Values{"redirect_to": {"https://app.example.com/accept-invite"}},
 		key:   axServiceKey, bearer: axServiceKey,
@@ -383,8 +380,8 @@ func TestAdminInviteUserByEmail(t *testing.T) {
 
 	_, err = c.Auth.Admin().InviteUserByEmail(context.Background(), "erin@example.com", InviteParams{})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"email":"erin@example.com"}`, string(f.last(t, 0).Body))
-	assert.Empty(t, f.last(t, 0).Query)
+	assert.JSONEq(t, `{"email":"erin@example.com"}`, string(f.last().Body))
+	assert.Empty(t, f.last().Query)
 	_, err = c.Auth.Admin().InviteUserByEmail(context.Background(), " ", InviteParams{})
 	assert.Error(t, err)
 }
@@ -394,16 +391,16 @@ func TestAdminSignOut(t *testing.T) {
 	// on this body-less POST; none is sent here.
 	var sess Session
 	require.NoError(t, decodeJSON(axTestdata(t, "session_password.json"), &sess))
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/logout", 204, nil)
 	c := f.client(t, axServiceKey)
 	require.NoError(t, c.Auth.Admin().SignOut(context.Background(), sess.AccessToken, SignOutOthers))
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/logout", query: url.Values{"scope": {"others"}},
 		key: axServiceKey, bearer: sess.AccessToken,
 	})
 	require.NoError(t, c.Auth.Admin().SignOut(context.Background(), sess.AccessToken, ""))
-	assert.Equal(t, url.Values{"scope": {"global"}}, f.last(t, 0).Query)
+	assert.Equal(t, url.Values{"scope": {"global"}}, f.last().Query)
 
 	assert.Error(t, c.Auth.Admin().SignOut(context.Background(), sess.AccessToken, "everyone"))
 	assert.Error(t, c.Auth.Admin().SignOut(context.Background(), "", SignOutLocal))
@@ -413,14 +410,14 @@ func TestAdminSignOut(t *testing.T) {
 func TestAdminFactors(t *testing.T) {
 	// admin_mfa_list_and_delete_factor. Divergence: supabase-js sends
 	// Content-Type on the body-less DELETE; none is sent here.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/admin/users/"+axAdaUserID+"/factors", 200, axTestdata(t, "admin_factors.json"))
 	f.on("DELETE", "/auth/v1/admin/users/"+axAdaUserID+"/factors/"+axTOTPFactorID, 200, []byte(`{"id":"`+axTOTPFactorID+`"}`))
 	c := f.client(t, axServiceKey)
 
 	fs, err := c.Auth.Admin().ListFactors(context.Background(), axAdaUserID)
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "GET", path: "/auth/v1/admin/users/" + axAdaUserID + "/factors", key: axServiceKey, bearer: axServiceKey,
 	})
 	require.Len(t, fs, 2)
@@ -429,7 +426,7 @@ func TestAdminFactors(t *testing.T) {
 	assert.Equal(t, "unverified", fs[1].Status)
 
 	require.NoError(t, c.Auth.Admin().DeleteFactor(context.Background(), axAdaUserID, axTOTPFactorID))
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "DELETE", path: "/auth/v1/admin/users/" + axAdaUserID + "/factors/" + axTOTPFactorID,
 		key: axServiceKey, bearer: axServiceKey,
 	})
@@ -438,14 +435,14 @@ func TestAdminFactors(t *testing.T) {
 func TestAdminAlwaysSendsTheKey(t *testing.T) {
 	// A service-role client with a signed-in user still sends its key on
 	// admin calls, and the user session is left alone.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/admin/users/"+axBobID, 200, axTestdata(t, "admin_user.json"))
 	c := f.client(t, axServiceKey)
 	s := axSignInAda(t, f, c, "session_password.json")
 
 	_, err := c.Auth.Admin().GetUserByID(context.Background(), axBobID)
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{method: "GET", path: "/auth/v1/admin/users/" + axBobID, key: axServiceKey, bearer: axServiceKey})
+	axAssertRequest(t, f.last(), axWant{method: "GET", path: "/auth/v1/admin/users/" + axBobID, key: axServiceKey, bearer: axServiceKey})
 	cur, err := c.Auth.Session(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, s.AccessToken, cur.AccessToken)
@@ -454,5 +451,40 @@ func TestAdminAlwaysSendsTheKey(t *testing.T) {
 	u := c.WithAccessToken(s.AccessToken)
 	_, err = u.Auth.Admin().GetUserByID(context.Background(), axBobID)
 	require.NoError(t, err)
-	assert.Equal(t, "Bearer "+axServiceKey, f.last(t, 0).Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+axServiceKey, f.last().Header.Get("Authorization"))
+}
+
+// Without a Link header the iterator goes on while X-Total-Count says
+// users remain, and stops at an empty page whatever the headers say.
+func TestAdminAllUsersWithoutLink(t *testing.T) {
+	const total = 3
+	var mu sync.Mutex
+	var pages []string
+	srv, _ := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		mu.Lock()
+		pages = append(pages, r.URL.Query().Get("page"))
+		mu.Unlock()
+		var users []string
+		if page <= 2 {
+			for i := (page - 1) * 2; i < min(page*2, total); i++ {
+				users = append(users, fmt.Sprintf(`{"id":"00000000-0000-4000-8000-%012d","email":"u%d@example.com"}`, i, i))
+			}
+		}
+		w.Header().Set("X-Total-Count", "99") // wrong on purpose: the empty page ends it
+		if page == 1 {
+			w.Header().Set("X-Total-Count", strconv.Itoa(total))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"aud":"authenticated","users":[`+strings.Join(users, ",")+`]}`)
+	})
+	c := srv.client(t, axServiceKey)
+	var got []User
+	for u, err := range c.Auth.Admin().AllUsers(context.Background(), 2) {
+		require.NoError(t, err)
+		got = append(got, u)
+	}
+	require.Len(t, got, total)
+	assert.Equal(t, "u2@example.com", got[2].Email)
+	assert.Equal(t, []string{"1", "2", "3"}, pages, "page 3 is empty: the end")
 }

@@ -16,7 +16,7 @@ const (
 
 func TestMFAEnrollTOTP(t *testing.T) {
 	// mfa_enroll_totp
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/factors", 200, axTestdata(t, "mfa_enroll_totp.json"))
 	c := f.client(t, axAnonKey)
 	s := axSignInAda(t, f, c, "session_password.json")
@@ -25,7 +25,7 @@ func TestMFAEnrollTOTP(t *testing.T) {
 		FactorType: FactorTypeTOTP, FriendlyName: "Work phone", Issuer: "Example App",
 	})
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/factors", key: axAnonKey, bearer: s.AccessToken,
 		body: `{"friendly_name":"Work phone","factor_type":"totp","issuer":"Example App"}`,
 	})
@@ -41,12 +41,12 @@ func TestMFAEnrollTOTP(t *testing.T) {
 	// Optional fields are left out.
 	_, err = c.Auth.MFA().Enroll(context.Background(), MFAEnrollParams{FactorType: FactorTypeTOTP})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"factor_type":"totp"}`, string(f.last(t, 0).Body))
+	assert.JSONEq(t, `{"factor_type":"totp"}`, string(f.last().Body))
 }
 
 func TestMFAEnrollPhone(t *testing.T) {
 	// mfa_enroll_phone
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/factors", 200, axTestdata(t, "mfa_enroll_phone.json"))
 	c := f.client(t, axAnonKey)
 	s := axSignInAda(t, f, c, "session_password.json")
@@ -55,7 +55,7 @@ func TestMFAEnrollPhone(t *testing.T) {
 		FactorType: FactorTypePhone, FriendlyName: "SMS", Phone: "+64211234567",
 	})
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/factors", key: axAnonKey, bearer: s.AccessToken,
 		body: `{"friendly_name":"SMS","factor_type":"phone","phone":"+64211234567"}`,
 	})
@@ -63,7 +63,7 @@ func TestMFAEnrollPhone(t *testing.T) {
 }
 
 func TestMFANeedsSessionAndValidInput(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axAnonKey)
 	ctx := context.Background()
 	m := c.Auth.MFA()
@@ -104,7 +104,7 @@ func TestMFANeedsSessionAndValidInput(t *testing.T) {
 func TestMFAChallenge(t *testing.T) {
 	// mfa_challenge. Divergence: supabase-js sends {"factorId": ...} as
 	// the body; Auth reads only "channel", so an empty object is sent.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/factors/"+axTOTPFactorID+"/challenge", 200, axTestdata(t, "mfa_challenge_totp.json"))
 	c := f.client(t, axAnonKey)
 	s := axSignInAda(t, f, c, "session_password.json")
@@ -112,7 +112,7 @@ func TestMFAChallenge(t *testing.T) {
 	ch, err := c.Auth.MFA().Challenge(context.Background(), axTOTPFactorID)
 	require.NoError(t, err)
 	assert.Equal(t, &MFAChallenge{ID: "c0ffee00-1234-4abc-8def-0123456789ab", Type: "totp", ExpiresAt: 4102444800}, ch)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/factors/" + axTOTPFactorID + "/challenge",
 		key: axAnonKey, bearer: s.AccessToken, body: `{}`,
 	})
@@ -120,7 +120,7 @@ func TestMFAChallenge(t *testing.T) {
 
 func TestMFAChallengePhoneChannel(t *testing.T) {
 	// mfa_challenge_phone_channel (same divergence as TestMFAChallenge).
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/factors/"+axPhoneFactorID+"/challenge", 200, axTestdata(t, "mfa_challenge_phone.json"))
 	c := f.client(t, axAnonKey)
 	s := axSignInAda(t, f, c, "session_password.json")
@@ -129,7 +129,7 @@ func TestMFAChallengePhoneChannel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "phone", ch.Type)
 	assert.Equal(t, "c0ffee00-aaaa-4bbb-8ccc-0123456789ab", ch.ID)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/factors/" + axPhoneFactorID + "/challenge",
 		key: axAnonKey, bearer: s.AccessToken, body: `{"channel":"whatsapp"}`,
 	})
@@ -137,7 +137,7 @@ func TestMFAChallengePhoneChannel(t *testing.T) {
 
 func TestMFAVerify(t *testing.T) {
 	// mfa_verify and seq_mfa_verify_then_query
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/factors/"+axTOTPFactorID+"/verify", 200, axTestdata(t, "mfa_verify_session.json"))
 	f.on("GET", "/auth/v1/reauthenticate", 200, []byte(`{}`))
 	c := f.client(t, axAnonKey)
@@ -146,7 +146,7 @@ func TestMFAVerify(t *testing.T) {
 
 	s2, err := c.Auth.MFA().Verify(context.Background(), axTOTPFactorID, "c0ffee00-1234-4abc-8def-0123456789ab", "123456")
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/factors/" + axTOTPFactorID + "/verify",
 		key: axAnonKey, bearer: s1.AccessToken,
 		body: `{"challenge_id":"c0ffee00-1234-4abc-8def-0123456789ab","code":"123456"}`,
@@ -162,7 +162,7 @@ func TestMFAVerify(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, s2.AccessToken, cur.AccessToken, "the aal2 session replaced the stored one")
 	require.NoError(t, c.Auth.Reauthenticate(context.Background()))
-	assert.Equal(t, "Bearer "+s2.AccessToken, f.last(t, 0).Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+s2.AccessToken, f.last().Header.Get("Authorization"))
 
 	aal, err := c.Auth.MFA().AuthenticatorAssuranceLevel(context.Background())
 	require.NoError(t, err)
@@ -174,7 +174,7 @@ func TestMFAVerify(t *testing.T) {
 
 func TestMFAVerifyFailed(t *testing.T) {
 	// auth_err_mfa_verification_failed
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/factors/"+axTOTPFactorID+"/verify", 422,
 		[]byte(`{"code":"mfa_verification_failed","message":"Invalid TOTP code entered"}`))
 	c := f.client(t, axAnonKey)
@@ -196,7 +196,7 @@ func TestMFAVerifyFailed(t *testing.T) {
 
 func TestMFAChallengeAndVerify(t *testing.T) {
 	// mfa_challenge_and_verify
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/factors/"+axTOTPFactorID+"/challenge", 200,
 		[]byte(`{"id":"c0ffee00-5678-4abc-8def-0123456789ab","type":"totp","expires_at":4102444800}`))
 	f.on("POST", "/auth/v1/factors/"+axTOTPFactorID+"/verify", 200, axTestdata(t, "mfa_verify_session.json"))
@@ -221,7 +221,7 @@ func TestMFAChallengeAndVerify(t *testing.T) {
 }
 
 func TestMFAChallengeAndVerifyChallengeFails(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/factors/"+axTOTPFactorID+"/challenge", 404,
 		[]byte(`{"code":"mfa_factor_not_found","message":"Factor not found"}`))
 	c := f.client(t, axAnonKey)
@@ -234,26 +234,26 @@ func TestMFAChallengeAndVerifyChallengeFails(t *testing.T) {
 func TestMFAUnenroll(t *testing.T) {
 	// mfa_unenroll. Divergence: supabase-js sends Content-Type on this
 	// body-less DELETE; none is sent here.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("DELETE", "/auth/v1/factors/"+axPhoneFactorID, 200, []byte(`{"id":"`+axPhoneFactorID+`"}`))
 	c := f.client(t, axAnonKey)
 	s := axSignInAda(t, f, c, "session_password.json")
 	require.NoError(t, c.Auth.MFA().Unenroll(context.Background(), axPhoneFactorID))
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "DELETE", path: "/auth/v1/factors/" + axPhoneFactorID, key: axAnonKey, bearer: s.AccessToken,
 	})
 }
 
 func TestMFAListFactors(t *testing.T) {
 	// mfa_list_factors
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/user", 200, axTestdata(t, "user_with_factors.json"))
 	c := f.client(t, axAnonKey)
 	s := axSignInAda(t, f, c, "session_password.json")
 
 	got, err := c.Auth.MFA().ListFactors(context.Background())
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{method: "GET", path: "/auth/v1/user", key: axAnonKey, bearer: s.AccessToken})
+	axAssertRequest(t, f.last(), axWant{method: "GET", path: "/auth/v1/user", key: axAnonKey, bearer: s.AccessToken})
 	require.Len(t, got.All, 2)
 	assert.Equal(t, axTOTPFactorID, got.All[0].ID)
 	assert.Equal(t, "Work phone", got.All[0].FriendlyName)
@@ -269,7 +269,7 @@ func TestMFAListFactors(t *testing.T) {
 
 func TestMFAAuthenticatorAssuranceLevel(t *testing.T) {
 	// mfa_get_authenticator_assurance_level: no request.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axAnonKey)
 	m := c.Auth.MFA()
 
@@ -295,7 +295,7 @@ func TestMFAAuthenticatorAssuranceLevel(t *testing.T) {
 }
 
 func TestMFAAuthenticatorAssuranceLevelOf(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/user", 200, axTestdata(t, "user_with_factors.json"))
 	c := f.client(t, axAnonKey)
 	var sess Session
@@ -305,7 +305,7 @@ func TestMFAAuthenticatorAssuranceLevelOf(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, AAL1, aal.Current)
 	assert.Equal(t, AAL2, aal.Next)
-	axAssertRequest(t, f.last(t, 0), axWant{method: "GET", path: "/auth/v1/user", key: axAnonKey, bearer: sess.AccessToken})
+	axAssertRequest(t, f.last(), axWant{method: "GET", path: "/auth/v1/user", key: axAnonKey, bearer: sess.AccessToken})
 
 	_, err = c.Auth.MFA().AuthenticatorAssuranceLevelOf(context.Background(), "not-a-jwt")
 	assert.ErrorIs(t, err, ErrMalformedToken)

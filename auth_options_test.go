@@ -20,6 +20,8 @@ type optionCall struct {
 	call            func(c *Client, opts ...AuthOption) error
 	urlOnly         bool // builds a URL, sends nothing
 	signedIn, admin bool
+	get             bool // a GET: no body, redirect_to among other query parameters
+	redirInBody     bool // redirect_to goes in the body, not the query
 }
 
 func optionCalls() []optionCall {
@@ -61,10 +63,26 @@ func optionCalls() []optionCall {
 			return err
 		}},
 		{name: "SignInWithOAuthURL", redir: true, urlOnly: true, call: func(c *Client, o ...AuthOption) error {
-			u, err := c.Auth.SignInWithOAuthURL("github", OAuthParams{}, o...)
+			u, err := c.Auth.SignInWithOAuthURL(ctx, "github", OAuthParams{}, o...)
 			if err == nil && !strings.Contains(u, "redirect_to=https%3A%2F%2Fapp.example.com%2Fcb") {
 				return &Error{Message: "no redirect_to in " + u}
 			}
+			return err
+		}},
+		{name: "SignInWithIDToken", captcha: true, path: "/auth/v1/token", call: func(c *Client, o ...AuthOption) error {
+			_, err := c.Auth.SignInWithIDToken(ctx, IDTokenCredentials{Provider: "google", Token: "id-token"}, o...)
+			return err
+		}},
+		{name: "LinkIdentityWithIDToken", captcha: true, path: "/auth/v1/token", signedIn: true, call: func(c *Client, o ...AuthOption) error {
+			_, err := c.Auth.LinkIdentityWithIDToken(ctx, IDTokenCredentials{Provider: "google", Token: "id-token"}, o...)
+			return err
+		}},
+		{name: "SignInWithSSO", captcha: true, redir: true, redirInBody: true, path: "/auth/v1/sso", call: func(c *Client, o ...AuthOption) error {
+			_, err := c.Auth.SignInWithSSO(ctx, SSOParams{Domain: "example.com"}, o...)
+			return err
+		}},
+		{name: "LinkIdentityURL", redir: true, get: true, signedIn: true, path: "/auth/v1/user/identities/authorize", call: func(c *Client, o ...AuthOption) error {
+			_, err := c.Auth.LinkIdentityURL(ctx, "github", OAuthParams{}, o...)
 			return err
 		}},
 		{name: "Admin GenerateLink", redir: true, path: "/auth/v1/admin/generate_link", admin: true, call: func(c *Client, o ...AuthOption) error {
@@ -86,13 +104,15 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 	const redirect = "https://app.example.com/cb"
 	for _, oc := range optionCalls() {
 		t.Run(oc.name, func(t *testing.T) {
-			f := newAxServer(t)
+			f, _ := newFakeAPI(t, nil)
 			f.on("POST", "/auth/v1/token", 200, axTestdata(t, "session_password.json"))
 			f.on("POST", "/auth/v1/signup", 200, axTestdata(t, "anonymous_session.json"))
 			f.on("POST", "/auth/v1/verify", 200, axTestdata(t, "verify_otp_email.json"))
 			f.on("POST", "/auth/v1/admin/generate_link", 200, axTestdata(t, "generate_link_signup.json"))
 			f.on("POST", "/auth/v1/invite", 200, axTestdata(t, "invite_user.json"))
 			f.on("PUT", "/auth/v1/user", 200, axTestdata(t, "user_with_factors.json"))
+			f.on("POST", "/auth/v1/sso", 200, []byte(`{"url":"https://idp.example.com/sso"}`))
+			f.on("GET", "/auth/v1/user/identities/authorize", 200, []byte(`{"url":"https://github.com/login"}`))
 			for _, p := range []string{"/auth/v1/otp", "/auth/v1/recover", "/auth/v1/resend"} {
 				f.on("POST", p, 200, []byte(`{}`))
 			}
@@ -109,11 +129,19 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 				opts = append(opts, WithRedirectTo(redirect))
 			}
 			require.NoError(t, oc.call(c, opts...))
-			if !oc.urlOnly {
-				r := f.last(t, 0)
+			switch {
+			case oc.urlOnly:
+			case oc.get:
+				r := f.last()
+				assert.Equal(t, oc.path, r.Path)
+				assert.Empty(t, r.Body)
+				assert.Equal(t, redirect, r.Query.Get("redirect_to"))
+			default:
+				r := f.last()
 				assert.Equal(t, oc.path, r.Path)
 				var body struct {
-					Security *struct {
+					RedirectTo *string `json:"redirect_to"`
+					Security   *struct {
 						CaptchaToken *string `json:"captcha_token"`
 					} `json:"gotrue_meta_security"`
 				}
@@ -124,8 +152,15 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 				} else {
 					assert.Nil(t, body.Security, "no gotrue_meta_security where supabase-js sends none")
 				}
-				if oc.redir {
+				switch {
+				case oc.redirInBody:
+					require.NotNil(t, body.RedirectTo)
+					assert.Equal(t, redirect, *body.RedirectTo)
+					assert.Empty(t, r.Query.Get("redirect_to"))
+				case oc.redir:
 					assert.Equal(t, url.Values{"redirect_to": {redirect}}, r.Query)
+				default:
+					assert.Nil(t, body.RedirectTo)
 				}
 			}
 
@@ -141,7 +176,7 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 			if !oc.urlOnly {
 				require.NoError(t, oc.call(c, WithCaptchaToken(""), WithRedirectTo(""), nil))
 				assert.Len(t, f.requests(), n+1)
-				assert.Empty(t, f.last(t, 0).Query.Get("redirect_to"))
+				assert.Empty(t, f.last().Query.Get("redirect_to"))
 			}
 		})
 	}
@@ -150,7 +185,7 @@ func TestAuthOptionsOnEveryCall(t *testing.T) {
 // Email links lead somewhere; an SMS code does not: WithRedirectTo with a
 // phone is an invalid argument rather than an option silently dropped.
 func TestRedirectIsForEmailOnly(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axAnonKey)
 	ctx := context.Background()
 	rt := WithRedirectTo("https://app.example.com/cb")
@@ -167,7 +202,7 @@ func TestRedirectIsForEmailOnly(t *testing.T) {
 // when nobody is signed in by the time it is sent; an explicit JWT that is
 // empty is refused instead of replaced by the key.
 func TestUserCallsNeverSendTheKey(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axServiceKey)
 	ctx := context.Background()
 	_, err := c.Auth.authCall(ctx, http.MethodGet, "/user", nil, nil, sessionBearer)
@@ -182,5 +217,5 @@ func TestUserCallsNeverSendTheKey(t *testing.T) {
 	f.on("GET", "/auth/v1/reauthenticate", 200, []byte(`{}`))
 	s := axSignInAda(t, f, c, "session_password.json")
 	require.NoError(t, c.Auth.Reauthenticate(ctx))
-	axAssertRequest(t, f.last(t, 0), axWant{method: "GET", path: "/auth/v1/reauthenticate", key: axServiceKey, bearer: s.AccessToken})
+	axAssertRequest(t, f.last(), axWant{method: "GET", path: "/auth/v1/reauthenticate", key: axServiceKey, bearer: s.AccessToken})
 }

@@ -60,7 +60,9 @@ type otpBody struct {
 // a code by SMS or WhatsApp (POST /otp). Nobody is signed in yet: pass the
 // code to VerifyOTP. For SMS the provider's message id is in MessageID. It
 // takes WithCaptchaToken and, for an email, WithRedirectTo (where the magic
-// link leads).
+// link leads). With FlowPKCE an email starts a PKCE flow: the magic link
+// brings a code for ExchangeCodeForSession (a code typed by the user still
+// goes to VerifyOTP). supabase-js: signInWithOtp.
 func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -83,7 +85,12 @@ func (a *AuthClient) SignInWithOTP(ctx context.Context, p SignInWithOTPParams, o
 	if !body.isEmail() {
 		body.Channel = orDefault(p.Channel, "sms")
 	}
+	flow, err := a.startEmailFlow(ctx, &body.contact, false)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := a.authCall(ctx, http.MethodPost, "/otp", o.query(), body, keyBearer)
+	a.endFlow(ctx, flow, err)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +252,8 @@ type resendBody struct {
 // phone change code again (POST /resend). For SMS the provider's message id
 // is in MessageID; User and Session are always nil. It takes
 // WithCaptchaToken and, for an email, WithRedirectTo (where the link
-// leads).
+// leads). With FlowPKCE an email starts a PKCE flow, as in supabase-js.
+// supabase-js: resend.
 func (a *AuthClient) Resend(ctx context.Context, p ResendParams, opts ...AuthOption) (*AuthResponse, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err
@@ -264,7 +272,12 @@ func (a *AuthClient) Resend(ctx context.Context, p ResendParams, opts ...AuthOpt
 	if err := body.emailOnlyRedirect("Resend", o); err != nil {
 		return nil, err
 	}
+	flow, err := a.startEmailFlow(ctx, &body.contact, false)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := a.authCall(ctx, http.MethodPost, "/resend", o.query(), body, keyBearer)
+	a.endFlow(ctx, flow, err)
 	if err != nil {
 		return nil, err
 	}

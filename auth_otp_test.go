@@ -3,14 +3,9 @@ package supabase
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,116 +18,6 @@ const (
 	axAnonKey    = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJlZiI6ImNvbmZvcm1hbmNlIiwicm9sZSI6ImFub24iLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMjQ0NDgwMH0.gBTCOP2eI2e32o4TuPI83C1gpB3X2z9S8EtAxNEx7JU"
 	axServiceKey = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJlZiI6ImNvbmZvcm1hbmNlIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.xZiDpIF299otQAySIG9WCVe22bJxOYurHWHR-NTTyEU"
 )
-
-// axRequest is one request as the fake Auth server saw it.
-type axRequest struct {
-	Method string
-	Path   string // decoded, without the /base prefix
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-type axRule struct {
-	method, path string
-	status       int
-	header       http.Header
-	body         []byte
-	once, used   bool
-}
-
-// axServer is an Auth server mounted under /base that answers from rules
-// (first match wins) and records every request.
-type axServer struct {
-	t     *testing.T
-	srv   *httptest.Server
-	mu    sync.Mutex
-	rules []*axRule
-	reqs  []axRequest
-}
-
-func newAxServer(t *testing.T) *axServer {
-	t.Helper()
-	f := &axServer{t: t}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/base/", f.serve)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the project path: %s %s", r.Method, r.URL.Path)
-		w.WriteHeader(http.StatusTeapot)
-	})
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *axServer) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	path := strings.TrimPrefix(r.URL.Path, "/base")
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		f.t.Errorf("bad query %q: %v", r.URL.RawQuery, err)
-	}
-	f.mu.Lock()
-	f.reqs = append(f.reqs, axRequest{Method: r.Method, Path: path, Query: q, Header: r.Header.Clone(), Body: body})
-	var rule *axRule
-	for _, ru := range f.rules {
-		if ru.method == r.Method && ru.path == path && !(ru.once && ru.used) {
-			rule = ru
-			ru.used = true
-			break
-		}
-	}
-	f.mu.Unlock()
-	if rule == nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = io.WriteString(w, `{"code":"no_rule","message":"no response rule for `+r.Method+` `+path+`"}`)
-		return
-	}
-	for k, vs := range rule.header {
-		w.Header()[k] = vs
-	}
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	}
-	w.Header().Set("X-Supabase-Api-Version", "2024-01-01")
-	w.WriteHeader(rule.status)
-	_, _ = w.Write(rule.body)
-}
-
-// on answers method path with status and body; headers are name, value pairs.
-func (f *axServer) on(method, path string, status int, body []byte, headers ...string) *axRule {
-	h := http.Header{}
-	for i := 0; i+1 < len(headers); i += 2 {
-		h.Add(headers[i], headers[i+1])
-	}
-	r := &axRule{method: method, path: path, status: status, header: h, body: body}
-	f.mu.Lock()
-	f.rules = append(f.rules, r)
-	f.mu.Unlock()
-	return r
-}
-
-func (f *axServer) client(t *testing.T, key string, opts ...Option) *Client {
-	t.Helper()
-	c, err := NewClient(f.srv.URL+"/base", key, opts...)
-	require.NoError(t, err)
-	return c
-}
-
-func (f *axServer) requests() []axRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]axRequest(nil), f.reqs...)
-}
-
-// last returns the i-th request counted from the end (0: the last one).
-func (f *axServer) last(t *testing.T, i int) axRequest {
-	t.Helper()
-	reqs := f.requests()
-	require.Greater(t, len(reqs), i, "too few requests")
-	return reqs[len(reqs)-1-i]
-}
 
 func axTestdata(t testing.TB, name string) []byte {
 	t.Helper()
@@ -150,7 +35,7 @@ type axWant struct {
 	body         string     // JSON; "": no body and no Content-Type
 }
 
-func axAssertRequest(t *testing.T, got axRequest, want axWant) {
+func axAssertRequest(t *testing.T, got fakeRequest, want axWant) {
 	t.Helper()
 	assert.Equal(t, want.method, got.Method, "method")
 	assert.Equal(t, want.path, got.Path, "path")
@@ -217,7 +102,7 @@ const (
 
 // axSignInAda signs c in with the recorded password session (aal1) and
 // returns the session.
-func axSignInAda(t *testing.T, f *axServer, c *Client, sessionFile string) *Session {
+func axSignInAda(t *testing.T, f *fakeAPI, c *Client, sessionFile string) *Session {
 	t.Helper()
 	f.on("POST", "/auth/v1/token", 200, axTestdata(t, sessionFile)).once = true
 	s, err := c.Auth.SignInWithPassword(context.Background(), "ada@example.com", axAdaPassword)
@@ -227,7 +112,7 @@ func axSignInAda(t *testing.T, f *axServer, c *Client, sessionFile string) *Sess
 
 func TestSignInWithOTPEmail(t *testing.T) {
 	// auth_sign_in_otp_email
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/otp", 200, []byte(`{}`))
 	c := f.client(t, axAnonKey)
 	no := false
@@ -241,7 +126,7 @@ func TestSignInWithOTPEmail(t *testing.T) {
 	assert.Nil(t, res.Session)
 	assert.Empty(t, res.MessageID)
 	require.Len(t, f.requests(), 1)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/otp",
 		query: url.Values{"redirect_to": {"https://app.example.com/auth/callback"}},
 		key:   axAnonKey, bearer: axAnonKey, body: axOTPEmailBody,
@@ -252,14 +137,14 @@ func TestSignInWithOTPEmail(t *testing.T) {
 
 func TestSignInWithOTPPhone(t *testing.T) {
 	// auth_sign_in_otp_phone
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/otp", 200, axTestdata(t, "otp_phone.json"))
 	c := f.client(t, axAnonKey)
 	res, err := c.Auth.SignInWithOTP(context.Background(), SignInWithOTPParams{Phone: "+15555550123", Channel: "sms"})
 	require.NoError(t, err)
 	assert.Equal(t, "SM3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c", res.MessageID)
 	assert.Nil(t, res.Session)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/otp", key: axAnonKey, bearer: axAnonKey,
 		body: `{"phone":"+15555550123","data":{},"create_user":true,"gotrue_meta_security":{},"channel":"sms"}`,
 	})
@@ -268,16 +153,16 @@ func TestSignInWithOTPPhone(t *testing.T) {
 	_, err = c.Auth.SignInWithOTP(context.Background(), SignInWithOTPParams{Phone: "+15555550123"})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"phone":"+15555550123","data":{},"create_user":true,"gotrue_meta_security":{},"channel":"sms"}`,
-		string(f.last(t, 0).Body))
+		string(f.last().Body))
 	_, err = c.Auth.SignInWithOTP(context.Background(), SignInWithOTPParams{Phone: "+15555550123", Channel: "whatsapp"}, WithCaptchaToken("cap"))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"phone":"+15555550123","data":{},"create_user":true,"gotrue_meta_security":{"captcha_token":"cap"},"channel":"whatsapp"}`,
-		string(f.last(t, 0).Body))
+		string(f.last().Body))
 }
 
 func TestSignInWithOTPRateLimited(t *testing.T) {
 	// auth_err_otp_rate_limited: defaults for an email OTP, and the 429.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/otp", 429, []byte(`{"code":"over_email_send_rate_limit","message":"email rate limit exceeded"}`))
 	c := f.client(t, axAnonKey)
 	res, err := c.Auth.SignInWithOTP(context.Background(), SignInWithOTPParams{Email: "ada@example.com"})
@@ -290,7 +175,7 @@ func TestSignInWithOTPRateLimited(t *testing.T) {
 	assert.Equal(t, "over_email_send_rate_limit", e.Code)
 	assert.Equal(t, "email rate limit exceeded", e.Message)
 	require.Len(t, f.requests(), 1, "an auth POST is never retried")
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/otp", key: axAnonKey, bearer: axAnonKey,
 		body: `{"email":"ada@example.com","data":{},"create_user":true,"gotrue_meta_security":{},"code_challenge":null,"code_challenge_method":null}`,
 	})
@@ -298,7 +183,7 @@ func TestSignInWithOTPRateLimited(t *testing.T) {
 
 func TestSignInWithOTPServerErrorHTML(t *testing.T) {
 	// auth_err_500_html
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/otp", 500, []byte(`<html><body>Internal Server Error</body></html>`), "Content-Type", "text/html")
 	c := f.client(t, axAnonKey)
 	_, err := c.Auth.SignInWithOTP(context.Background(), SignInWithOTPParams{Email: "ada@example.com"})
@@ -309,7 +194,7 @@ func TestSignInWithOTPServerErrorHTML(t *testing.T) {
 }
 
 func TestOTPValidationSendsNothing(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axAnonKey)
 	ctx := context.Background()
 	_, err := c.Auth.SignInWithOTP(ctx, SignInWithOTPParams{})
@@ -332,14 +217,14 @@ func TestOTPValidationSendsNothing(t *testing.T) {
 	assert.Error(t, err)
 	_, err = c.Auth.Resend(ctx, ResendParams{Type: OTPTypeSMS})
 	assert.Error(t, err)
-	_, err = c.Auth.SignInWithOAuthURL(" ", OAuthParams{})
+	_, err = c.Auth.SignInWithOAuthURL(context.Background(), " ", OAuthParams{})
 	assert.Error(t, err)
 	assert.Empty(t, f.requests())
 }
 
 func TestVerifyOTPEmailSignsIn(t *testing.T) {
 	// auth_verify_otp_email and seq_verify_otp_then_update
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/verify", 200, axTestdata(t, "verify_otp_email.json"))
 	f.on("GET", "/auth/v1/reauthenticate", 200, []byte(`{}`))
 	c := f.client(t, axAnonKey)
@@ -352,7 +237,7 @@ func TestVerifyOTPEmailSignsIn(t *testing.T) {
 	assert.Equal(t, axAdaUserID, res.User.ID)
 	assert.Equal(t, "ycxk4mq5w2ab", res.Session.RefreshToken)
 	assert.Equal(t, int64(4102444800), res.Session.ExpiresAt)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/verify", key: axAnonKey, bearer: axAnonKey,
 		body: `{"email":"ada@example.com","token":"123456","type":"email","gotrue_meta_security":{}}`,
 	})
@@ -364,17 +249,17 @@ func TestVerifyOTPEmailSignsIn(t *testing.T) {
 	assert.Equal(t, res.Session.AccessToken, s.AccessToken)
 	// The next user call carries the new token.
 	require.NoError(t, c.Auth.Reauthenticate(context.Background()))
-	assert.Equal(t, "Bearer "+res.Session.AccessToken, f.last(t, 0).Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+res.Session.AccessToken, f.last().Header.Get("Authorization"))
 }
 
 func TestVerifyOTPSMSWithCaptcha(t *testing.T) {
 	// auth_verify_otp_sms (+ a captcha token)
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/verify", 200, axTestdata(t, "verify_otp_email.json"))
 	c := f.client(t, axAnonKey)
 	_, err := c.Auth.VerifyOTP(context.Background(), VerifyOTPParams{Phone: "64211234567", Token: "654321", Type: OTPTypeSMS}, WithCaptchaToken("cap-1"))
 	require.NoError(t, err)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/verify", key: axAnonKey, bearer: axAnonKey,
 		body: `{"phone":"64211234567","token":"654321","type":"sms","gotrue_meta_security":{"captcha_token":"cap-1"}}`,
 	})
@@ -384,7 +269,7 @@ func TestVerifyOTPTokenHash(t *testing.T) {
 	// auth_verify_otp_token_hash. Divergence: supabase-js also puts its
 	// options object ({"redirectTo": ...}) in the body; only the API fields
 	// are sent here, redirect_to stays in the query.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/verify", 200, axTestdata(t, "verify_otp_email.json"))
 	c := f.client(t, axAnonKey)
 	res, err := c.Auth.VerifyOTP(context.Background(), VerifyOTPParams{
@@ -392,7 +277,7 @@ func TestVerifyOTPTokenHash(t *testing.T) {
 	}, WithRedirectTo("https://app.example.com/done"))
 	require.NoError(t, err)
 	require.NotNil(t, res.Session)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/verify",
 		query: url.Values{"redirect_to": {"https://app.example.com/done"}},
 		key:   axAnonKey, bearer: axAnonKey,
@@ -401,7 +286,7 @@ func TestVerifyOTPTokenHash(t *testing.T) {
 }
 
 func TestVerifyOTPRecoveryEmitsPasswordRecovery(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/verify", 200, axTestdata(t, "verify_otp_email.json"))
 	c := f.client(t, axAnonKey)
 	ev := axWatchEvents(t, c)
@@ -414,7 +299,7 @@ func TestVerifyOTPRecoveryEmitsPasswordRecovery(t *testing.T) {
 
 func TestVerifyOTPExpired(t *testing.T) {
 	// auth_err_verify_otp_expired
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/verify", 403, []byte(`{"code":"otp_expired","message":"Token has expired or is invalid"}`))
 	c := f.client(t, axAnonKey)
 	ev := axWatchEvents(t, c)
@@ -433,7 +318,7 @@ func TestVerifyOTPExpired(t *testing.T) {
 
 func TestSignInAnonymously(t *testing.T) {
 	// auth_sign_in_anonymously
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/signup", 200, axTestdata(t, "anonymous_session.json"))
 	c := f.client(t, axAnonKey)
 	ev := axWatchEvents(t, c)
@@ -444,7 +329,7 @@ func TestSignInAnonymously(t *testing.T) {
 	require.NotNil(t, s.User)
 	assert.True(t, s.User.IsAnonymous)
 	assert.Equal(t, "2f3a4b5c-6d7e-4f8a-9b0c-1d2e3f4a5b6c", s.User.ID)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/signup", key: axAnonKey, bearer: axAnonKey,
 		body: `{"data":{"theme":"dark"},"gotrue_meta_security":{"captcha_token":"captcha-xyz"}}`,
 	})
@@ -456,12 +341,12 @@ func TestSignInAnonymously(t *testing.T) {
 	// seq_anonymous_sign_in_then_insert: no options.
 	_, err = c.Auth.SignInAnonymously(context.Background(), SignInAnonymouslyParams{})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"data":{},"gotrue_meta_security":{}}`, string(f.last(t, 0).Body))
+	assert.JSONEq(t, `{"data":{},"gotrue_meta_security":{}}`, string(f.last().Body))
 }
 
 func TestSignInAnonymouslyDisabled(t *testing.T) {
 	// auth_err_signup_disabled
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/signup", 422, []byte(`{"code":"anonymous_provider_disabled","message":"Anonymous sign-ins are disabled"}`))
 	c := f.client(t, axAnonKey)
 	s, err := c.Auth.SignInAnonymously(context.Background(), SignInAnonymouslyParams{})
@@ -470,7 +355,7 @@ func TestSignInAnonymouslyDisabled(t *testing.T) {
 	require.True(t, errors.As(err, &e))
 	assert.Equal(t, 422, e.Status)
 	assert.Equal(t, "anonymous_provider_disabled", e.Code)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/signup", key: axAnonKey, bearer: axAnonKey,
 		body: `{"data":{},"gotrue_meta_security":{}}`,
 	})
@@ -478,7 +363,7 @@ func TestSignInAnonymouslyDisabled(t *testing.T) {
 
 func TestReauthenticate(t *testing.T) {
 	// auth_reauthenticate
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("GET", "/auth/v1/reauthenticate", 200, []byte(`{}`))
 	c := f.client(t, axAnonKey)
 
@@ -489,14 +374,14 @@ func TestReauthenticate(t *testing.T) {
 	s := axSignInAda(t, f, c, "session_password.json")
 	require.NoError(t, c.Auth.Reauthenticate(context.Background()))
 	require.Len(t, f.requests(), 2)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "GET", path: "/auth/v1/reauthenticate", key: axAnonKey, bearer: s.AccessToken,
 	})
 }
 
 func TestResendSignupEmail(t *testing.T) {
 	// auth_resend_signup_email
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/resend", 200, []byte(`{}`))
 	c := f.client(t, axAnonKey)
 	res, err := c.Auth.Resend(context.Background(), ResendParams{Type: OTPTypeSignup, Email: "new.user@example.org"},
@@ -505,7 +390,7 @@ func TestResendSignupEmail(t *testing.T) {
 	assert.Nil(t, res.User)
 	assert.Nil(t, res.Session)
 	assert.Empty(t, res.MessageID)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/resend",
 		query: url.Values{"redirect_to": {"https://app.example.com/confirmed"}},
 		key:   axAnonKey, bearer: axAnonKey,
@@ -515,20 +400,20 @@ func TestResendSignupEmail(t *testing.T) {
 
 func TestResendSMS(t *testing.T) {
 	// auth_resend_sms
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/resend", 200, axTestdata(t, "resend_sms.json"))
 	c := f.client(t, axAnonKey)
 	res, err := c.Auth.Resend(context.Background(), ResendParams{Type: OTPTypeSMS, Phone: "64211234567"})
 	require.NoError(t, err)
 	assert.Equal(t, "SMaa11bb22cc33dd44ee55ff66aa77bb88", res.MessageID)
-	axAssertRequest(t, f.last(t, 0), axWant{
+	axAssertRequest(t, f.last(), axWant{
 		method: "POST", path: "/auth/v1/resend", key: axAnonKey, bearer: axAnonKey,
 		body: `{"phone":"64211234567","type":"sms","gotrue_meta_security":{}}`,
 	})
 }
 
 func TestResendEmptyBody(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	f.on("POST", "/auth/v1/resend", 200, nil)
 	c := f.client(t, axAnonKey)
 	res, err := c.Auth.Resend(context.Background(), ResendParams{Type: OTPTypeEmailChange, Email: "a@example.com"})
@@ -539,14 +424,14 @@ func TestResendEmptyBody(t *testing.T) {
 func TestSignInWithOAuthURL(t *testing.T) {
 	// auth_sign_in_with_oauth_no_request: the same URL (query params from
 	// QueryParams in key order instead of insertion order), no request.
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axAnonKey)
-	got, err := c.Auth.SignInWithOAuthURL("github", OAuthParams{
+	got, err := c.Auth.SignInWithOAuthURL(context.Background(), "github", OAuthParams{
 		Scopes:      "repo read:user",
 		QueryParams: map[string]string{"prompt": "consent", "access_type": "offline"},
 	}, WithRedirectTo("https://app.example.com/cb?x=1"))
 	require.NoError(t, err)
-	assert.Equal(t, f.srv.URL+"/base/auth/v1/authorize?provider=github&redirect_to=https%3A%2F%2Fapp.example.com%2Fcb%3Fx%3D1&scopes=repo%20read%3Auser&access_type=offline&prompt=consent", got)
+	assert.Equal(t, f.ProjectURL+"/auth/v1/authorize?provider=github&redirect_to=https%3A%2F%2Fapp.example.com%2Fcb%3Fx%3D1&scopes=repo%20read%3Auser&access_type=offline&prompt=consent", got)
 	u, err := url.Parse(got)
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{
@@ -554,14 +439,14 @@ func TestSignInWithOAuthURL(t *testing.T) {
 		"prompt": {"consent"}, "access_type": {"offline"},
 	}, u.Query())
 
-	got, err = c.Auth.SignInWithOAuthURL("google", OAuthParams{})
+	got, err = c.Auth.SignInWithOAuthURL(context.Background(), "google", OAuthParams{})
 	require.NoError(t, err)
-	assert.Equal(t, f.srv.URL+"/base/auth/v1/authorize?provider=google", got)
+	assert.Equal(t, f.ProjectURL+"/auth/v1/authorize?provider=google", got)
 	assert.Empty(t, f.requests())
 }
 
 func TestAuthDisabledOTP(t *testing.T) {
-	f := newAxServer(t)
+	f, _ := newFakeAPI(t, nil)
 	c := f.client(t, axAnonKey, WithAccessTokenFunc(func(context.Context) (string, error) { return "third-party", nil }))
 	ctx := context.Background()
 	_, err := c.Auth.SignInWithOTP(ctx, SignInWithOTPParams{Email: "a@b.c"})
@@ -573,7 +458,7 @@ func TestAuthDisabledOTP(t *testing.T) {
 	assert.ErrorIs(t, c.Auth.Reauthenticate(ctx), ErrAuthDisabled)
 	_, err = c.Auth.Resend(ctx, ResendParams{Type: OTPTypeSMS, Phone: "1"})
 	assert.ErrorIs(t, err, ErrAuthDisabled)
-	_, err = c.Auth.SignInWithOAuthURL("github", OAuthParams{})
+	_, err = c.Auth.SignInWithOAuthURL(context.Background(), "github", OAuthParams{})
 	assert.ErrorIs(t, err, ErrAuthDisabled)
 	_, err = c.Auth.MFA().Enroll(ctx, MFAEnrollParams{FactorType: FactorTypeTOTP})
 	assert.ErrorIs(t, err, ErrAuthDisabled)

@@ -15,7 +15,7 @@ import (
 )
 
 // assertAuthRequest checks the parts every Auth request shares.
-func assertAuthRequest(t *testing.T, r coreRequest, method, path string, query url.Values, bearer string) {
+func assertAuthRequest(t *testing.T, r fakeRequest, method, path string, query url.Values, bearer string) {
 	t.Helper()
 	assert.Equal(t, method, r.Method)
 	assert.Equal(t, path, r.Path)
@@ -33,13 +33,13 @@ func assertAuthRequest(t *testing.T, r coreRequest, method, path string, query u
 	}
 }
 
-func assertJSONBody(t *testing.T, r coreRequest, want string) {
+func assertJSONBody(t *testing.T, r fakeRequest, want string) {
 	t.Helper()
 	assert.JSONEq(t, want, string(r.Body))
 }
 
 func TestSignInWithPassword(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, readTestdata(t, "session.json"))
 	})
 	s, err := c.Auth.SignInWithPassword(context.Background(), "ada@example.com", "correct horse", WithCaptchaToken("cap"))
@@ -70,7 +70,7 @@ func TestSignInWithPassword(t *testing.T) {
 }
 
 func TestSignInWithPhonePassword(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, readTestdata(t, "session.json"))
 	})
 	_, err := c.Auth.SignInWithPhonePassword(context.Background(), "64211234567", "pa55word")
@@ -79,7 +79,7 @@ func TestSignInWithPhonePassword(t *testing.T) {
 }
 
 func TestSignInRejectsEmptyInput(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {})
 	_, err := c.Auth.SignInWithPassword(context.Background(), "", "pw")
 	assert.Error(t, err)
 	_, err = c.Auth.SignInWithPassword(context.Background(), "a@b.c", "")
@@ -90,7 +90,7 @@ func TestSignInRejectsEmptyInput(t *testing.T) {
 }
 
 func TestSignUpConfirmationRequired(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, readTestdata(t, "signup_confirm.json"))
 	})
 	res, err := c.Auth.SignUp(context.Background(), SignUpParams{
@@ -110,7 +110,7 @@ func TestSignUpConfirmationRequired(t *testing.T) {
 }
 
 func TestSignUpAutoConfirmSignsIn(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, readTestdata(t, "session.json"))
 	})
 	res, err := c.Auth.SignUp(context.Background(), SignUpParams{Phone: "+64 21 123 4567", Password: "pw", Channel: "whatsapp"})
@@ -124,7 +124,7 @@ func TestSignUpAutoConfirmSignsIn(t *testing.T) {
 }
 
 func TestSignUpWeakPassword(t *testing.T) {
-	_, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 422, []byte(`{"code":"weak_password","message":"Password should be at least 8 characters.","weak_password":{"reasons":["length","characters"]}}`))
 	})
 	_, err := c.Auth.SignUp(context.Background(), SignUpParams{Email: "a@b.c", Password: "x"})
@@ -139,7 +139,7 @@ func TestSignUpWeakPassword(t *testing.T) {
 func TestRefreshSessionRotates(t *testing.T) {
 	var mu sync.Mutex
 	refreshes := 0
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Query().Get("grant_type") {
 		case "password":
 			writeJSON(w, 200, coreSessionJSON(t, "u1", 4102444800, "r1"))
@@ -170,7 +170,7 @@ func TestRefreshSessionRotates(t *testing.T) {
 
 func TestSessionRefreshesNearExpiry(t *testing.T) {
 	soon := time.Now().Add(60 * time.Second).Unix() // inside the 90 s margin
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, coreSessionJSON(t, "u1", 4102444800, "r2"))
 	})
 	c = c.WithSession(&Session{AccessToken: coreJWT(t, jwt.MapClaims{"exp": soon}), RefreshToken: "r1", ExpiresAt: soon})
@@ -184,7 +184,7 @@ func TestSessionRefreshesNearExpiry(t *testing.T) {
 func TestSetSession(t *testing.T) {
 	valid := coreJWT(t, jwt.MapClaims{"sub": "u1", "exp": 4102444800})
 	expired := coreJWT(t, jwt.MapClaims{"sub": "u1", "exp": 1700003600})
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/auth/v1/user" {
 			writeJSON(w, 200, readTestdata(t, "user.json"))
 			return
@@ -213,7 +213,7 @@ func TestSetSession(t *testing.T) {
 }
 
 func TestUserAndUpdateUser(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/auth/v1/token":
 			writeJSON(w, 200, readTestdata(t, "session.json"))
@@ -264,7 +264,7 @@ func TestSignOutScopes(t *testing.T) {
 		{SignOutGlobal, 404, false, false},
 		{SignOutGlobal, 500, true, true}, // keep the session: the server may not have ended it
 	} {
-		srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+		srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/auth/v1/token" {
 				writeJSON(w, 200, readTestdata(t, "session.json"))
 				return
@@ -293,14 +293,14 @@ func TestSignOutScopes(t *testing.T) {
 }
 
 func TestSignOutWithoutSessionSendsNothing(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {})
 	require.NoError(t, c.Auth.SignOut(context.Background(), ""))
 	assert.Error(t, c.Auth.SignOut(context.Background(), "everywhere"))
 	assert.Empty(t, srv.requests())
 }
 
 func TestResetPasswordForEmail(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`{}`)) })
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`{}`)) })
 	err := c.Auth.ResetPasswordForEmail(context.Background(), "ada@example.com",
 		WithRedirectTo("https://app.example.com/reset?step=2"), WithCaptchaToken("cap-123"))
 	require.NoError(t, err)
@@ -310,7 +310,7 @@ func TestResetPasswordForEmail(t *testing.T) {
 }
 
 func TestAuthEventsOrderAndPanickingSubscriber(t *testing.T) {
-	_, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/auth/v1/logout" {
 			w.WriteHeader(204)
 			return

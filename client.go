@@ -55,6 +55,7 @@ type core struct {
 	logger     *slog.Logger
 	retry      RetryPolicy
 	session    sessionConfig
+	flow       FlowType
 	// maxResponse and maxRow bound what is read of a 2xx body: whole
 	// (buffered results, Auth answers) and per row (Rows).
 	maxResponse int64
@@ -74,6 +75,7 @@ type options struct {
 	tokenFunc  func(context.Context) (string, error)
 	retry      RetryPolicy
 	session    sessionConfig
+	flow       FlowType
 	// 0: the default
 	maxResponse int64
 	maxRow      int64
@@ -161,6 +163,42 @@ func WithAccessTokenFunc(f func(ctx context.Context) (string, error)) Option {
 		}
 		o.tokenFunc = f
 		return nil
+	}
+}
+
+// FlowType says how a sign-in that leaves the application (OAuth, SSO,
+// email links) comes back to it: supabase-js's flowType option.
+type FlowType string
+
+// Flow types.
+const (
+	// FlowImplicit: the redirect carries the session in its URL fragment,
+	// for the page there to hand to SetSession (supabase-js 'implicit',
+	// the default).
+	FlowImplicit FlowType = "implicit"
+	// FlowPKCE: the redirect carries a one-time code (?code=...) that
+	// ExchangeCodeForSession trades for the session together with the code
+	// verifier this client kept when the flow started (supabase-js 'pkce').
+	// The code alone is useless to whoever intercepts it. See
+	// CodeVerifierStore for where the verifier is kept.
+	FlowPKCE FlowType = "pkce"
+)
+
+// WithFlowType chooses the flow of the sign-ins that leave the application
+// (default FlowImplicit). With FlowPKCE, SignUp, SignInWithOTP, Resend and
+// ResetPasswordForEmail (for an email), UpdateUser (changing the email),
+// SignInWithOAuthURL, SignInWithSSO and LinkIdentityURL each start a flow:
+// they keep a new code verifier and send its S256 challenge; the link or
+// redirect then brings a code for ExchangeCodeForSession. supabase-js:
+// createClient's auth.flowType.
+func WithFlowType(f FlowType) Option {
+	return func(o *options) error {
+		switch f {
+		case FlowImplicit, FlowPKCE:
+			o.flow = f
+			return nil
+		}
+		return invalidArg("WithFlowType: unknown flow type %q (use FlowImplicit or FlowPKCE)", f)
 	}
 }
 
@@ -274,6 +312,7 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 		schema:  "public",
 		retry:   RetryPolicy{MaxRetries: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second},
 		session: defaultSessionConfig(),
+		flow:    FlowImplicit,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -302,6 +341,7 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 		logger:     o.logger,
 		retry:      o.retry,
 		session:    o.session,
+		flow:       o.flow,
 	}
 	// Redirects are refused on a copy, leaving the caller's client as it is.
 	co.httpClient = refuseRedirects(o.httpClient)

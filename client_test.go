@@ -123,13 +123,8 @@ func restGet(ctx context.Context, c *Client, path string) (*apiResponse, error) 
 
 func TestRequestHeadersAnonAndUser(t *testing.T) {
 	exp := int64(4102444800)
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/auth/v1/token" {
-			writeJSON(w, 200, coreSessionJSON(t, "u1", exp, "r1"))
-			return
-		}
-		writeJSON(w, 200, []byte(`[]`))
-	})
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	srv.answerSessions("u1", exp, "r1")
 	ctx := context.Background()
 	_, err := restGet(ctx, c, "/todos?select=id")
 	require.NoError(t, err)
@@ -158,11 +153,10 @@ func TestRequestHeadersAnonAndUser(t *testing.T) {
 }
 
 func TestGlobalHeadersOverride(t *testing.T) {
-	srv, _ := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
-	c, err := NewClient(srv.URL+"/base", coreTestKey, WithHeaders(map[string]string{
+	srv, _ := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	c := srv.client(t, coreTestKey, WithHeaders(map[string]string{
 		"X-App-Name": "tests", "Authorization": "Bearer gateway"}))
-	require.NoError(t, err)
-	_, err = restGet(context.Background(), c, "/todos")
+	_, err := restGet(context.Background(), c, "/todos")
 	require.NoError(t, err)
 	r := srv.requests()[0]
 	assert.Equal(t, "tests", r.Header.Get("X-App-Name"))
@@ -170,14 +164,13 @@ func TestGlobalHeadersOverride(t *testing.T) {
 }
 
 func TestAccessTokenFunc(t *testing.T) {
-	srv, _ := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	srv, _ := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
 	calls := 0
-	c, err := NewClient(srv.URL+"/base", coreTestKey, WithAccessTokenFunc(func(context.Context) (string, error) {
+	c := srv.client(t, coreTestKey, WithAccessTokenFunc(func(context.Context) (string, error) {
 		calls++
 		return "third-party-jwt", nil
 	}))
-	require.NoError(t, err)
-	_, err = restGet(context.Background(), c, "/todos")
+	_, err := restGet(context.Background(), c, "/todos")
 	require.NoError(t, err)
 	assert.Equal(t, "Bearer third-party-jwt", srv.requests()[0].Header.Get("Authorization"))
 	assert.Equal(t, 1, calls)
@@ -187,15 +180,14 @@ func TestAccessTokenFunc(t *testing.T) {
 	assert.Len(t, srv.requests(), 1, "no auth request is sent")
 
 	boom := errors.New("provider down")
-	c, err = NewClient(srv.URL+"/base", coreTestKey, WithAccessTokenFunc(func(context.Context) (string, error) { return "", boom }))
-	require.NoError(t, err)
+	c = srv.client(t, coreTestKey, WithAccessTokenFunc(func(context.Context) (string, error) { return "", boom }))
 	_, err = restGet(context.Background(), c, "/todos")
 	assert.ErrorIs(t, err, boom)
 	assert.Len(t, srv.requests(), 1, "no request without a token")
 }
 
 func TestDerivedClients(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
 	ctx := context.Background()
 	alice := c.WithAccessToken("alice-jwt")
 	bob := c.WithSession(&Session{AccessToken: "bob-jwt", RefreshToken: "bob-r", ExpiresAt: 4102444800})
@@ -228,7 +220,7 @@ func TestDerivedClients(t *testing.T) {
 func TestErrorsNeverLeakSecrets(t *testing.T) {
 	// A server that is gone: the transport error must name neither the
 	// password, the key, nor the query string's user data.
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {})
 	srv.Close()
 	_, err := c.Auth.SignInWithPassword(context.Background(), "ada@example.com", "hunter2-secret")
 	require.Error(t, err)

@@ -262,11 +262,31 @@ var divergenceRules = []*conformance.Divergence{
 			}
 			m["data"] = nil
 			m["error"] = map[string]any{"name": lostSessionError, "message": "the session ended"}
-			for _, k := range []string{"count", "status", "statusText"} {
+			for _, k := range []string{"count", "status", "statusText", "response"} {
 				if _, ok := m[k]; ok {
 					m[k] = nil
 				}
 			}
+			return x.SetResultObject(m)
+		},
+	},
+	{
+		Name:  "pkce-no-flow-id",
+		Scope: "Results of `auth.signInWithOAuth` and `auth.linkIdentity` that started a PKCE flow (`flowType: 'pkce'`): their `flowId`.",
+		JS: "Keeps the verifier of each PKCE flow in a slot of its own (up to 5 pending flows) and returns the slot's random " +
+			"`flowId`, which `exchangeCodeForSession(code, {flowId})` may name; without it the latest flow's verifier is used.",
+		Go: "Keeps one verifier per store, the latest flow's, which ExchangeCodeForSession uses; SignInWithOAuthURL and " +
+			"LinkIdentityURL return the URL only (auth_pkce.go, CodeVerifierStore).",
+		Why: "A Go program drives one sign-in at a time per session store (a CLI, or a server with a store per visitor), " +
+			"and a store with one slot stays a small interface a cookie or a file can implement; an id the caller must " +
+			"carry through the redirect buys nothing there.",
+		When: func(x *conformance.Exchange) bool {
+			_, ok := flowIDResult(x)
+			return ok
+		},
+		Rewrite: func(x *conformance.Exchange) error {
+			m, _ := flowIDResult(x)
+			m["data"].(map[string]any)["flowId"] = nil
 			return x.SetResultObject(m)
 		},
 	},
@@ -398,6 +418,23 @@ func deleteUserArgs(c *conformance.Call) (id string, soft bool, err error) {
 		}
 	}
 	return id, soft, a.Err()
+}
+
+// flowIDResult returns the result of an auth step whose data carries a
+// PKCE flowId.
+func flowIDResult(x *conformance.Exchange) (map[string]any, bool) {
+	if x.Target() != "auth" || x.Result == nil || x.Result.Kind != "auth" {
+		return nil, false
+	}
+	m, err := x.ResultObject()
+	if err != nil {
+		return nil, false
+	}
+	data, ok := m["data"].(map[string]any)
+	if !ok || data["flowId"] == nil {
+		return nil, false
+	}
+	return m, true
 }
 
 // noSessionResult: a getSession step that returned no session, no error.

@@ -15,18 +15,26 @@ package supabase_test
 // not have is skipped and counted as unimplemented.
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/supabase-go/supabase"
 	"github.com/supabase-go/supabase/internal/conformance"
@@ -163,6 +171,10 @@ func runCase(t *testing.T, e conformance.Entry, tl *tally, proof *ruleProof) {
 		tl.add(func(tl *tally) { tl.bad++ })
 		t.Errorf(format, v...)
 	}
+	if problems := got.hidePKCE(len(e.Case.Steps)); len(problems) > 0 {
+		fail("%s: PKCE values sent by the SDK:\n  %s", e.Case.Name, strings.Join(problems, "\n  "))
+		return
+	}
 
 	want, touched, err := conformance.ApplyDivergences(&e, divergenceRules)
 	if err != nil {
@@ -245,8 +257,13 @@ type run struct {
 	outcomes []outcome
 }
 
-// compareRun lists the differences between a golden and a replay.
+// compareRun lists the differences between a golden and a replay (whose
+// PKCE values are hidden already, see run.hidePKCE).
 func compareRun(want conformance.Golden, got *run) []string {
+	want, problems := hideGoldenPKCE(want)
+	if len(problems) > 0 {
+		return append([]string{"the golden's PKCE values:"}, problems...)
+	}
 	diffs := conformance.Compare(want.Requests, got.requests, conformance.CompareOptions{Strict: true})
 	for i, o := range got.outcomes {
 		for _, d := range o.compare(want.Results[i]) {
@@ -254,6 +271,163 @@ func compareRun(want conformance.Golden, got *run) []string {
 		}
 	}
 	return diffs
+}
+
+// ---------------------------------------------------------------------------
+// PKCE values
+//
+// A code verifier is random, in supabase-js as in this SDK, so its value
+// and its challenge's are not compared. Instead, in a golden and in a
+// replay alike, every code_challenge (in a request body or query, or in a
+// URL a step returned) must be an S256 challenge, and every code_verifier
+// sent to /token?grant_type=pkce must be an RFC 7636 verifier whose S256 is
+// a challenge that came before it. Both are then replaced by placeholders
+// that number the challenges in order of appearance, so the comparison
+// still sees which exchange answers which flow, and nothing random. No
+// divergence rule is involved: both sides are held to the same relation.
+
+var (
+	challengeRE      = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+	verifierRE       = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+	challengeInURLRE = regexp.MustCompile(`([?&]code_challenge=)([^&#]*)`)
+)
+
+// pkceHider replaces PKCE values by placeholders, collecting what is wrong
+// with them.
+type pkceHider struct {
+	index    map[string]int // challenge → order of first appearance
+	problems []string
+}
+
+func (h *pkceHider) challenge(v string) string {
+	if !challengeRE.MatchString(v) {
+		h.problems = append(h.problems, fmt.Sprintf("code_challenge %q is not an S256 challenge (43 base64url characters)", v))
+		return v
+	}
+	n, ok := h.index[v]
+	if !ok {
+		n = len(h.index) + 1
+		h.index[v] = n
+	}
+	return fmt.Sprintf("(code_challenge #%d)", n)
+}
+
+func (h *pkceHider) verifier(v string) string {
+	if !verifierRE.MatchString(v) {
+		h.problems = append(h.problems, fmt.Sprintf("code_verifier of %d characters is not an RFC 7636 verifier", len(v)))
+		return v
+	}
+	sum := sha256.Sum256([]byte(v))
+	n, ok := h.index[base64.RawURLEncoding.EncodeToString(sum[:])]
+	if !ok {
+		h.problems = append(h.problems, "a code_verifier was sent whose S256 is no code_challenge sent before it")
+		return v
+	}
+	return fmt.Sprintf("(code_verifier of #%d)", n)
+}
+
+// request hides the PKCE values of r, which must be a copy.
+func (h *pkceHider) request(r *conformance.Request) {
+	for i, p := range r.Query {
+		if p[0] == "code_challenge" {
+			r.Query[i][1] = h.challenge(p[1])
+		}
+	}
+	m, ok := r.BodyObject()
+	if !ok {
+		return
+	}
+	changed := false
+	if v, ok := m["code_challenge"].(string); ok {
+		m["code_challenge"], changed = h.challenge(v), true
+	}
+	if v, ok := m["code_verifier"].(string); ok && r.Method == "POST" && r.Path == "/auth/v1/token" &&
+		slices.Contains(r.Query, conformance.Pair{"grant_type", "pkce"}) {
+		m["code_verifier"], changed = h.verifier(v), true
+	}
+	if changed {
+		if err := r.SetBodyObject(m); err != nil {
+			h.problems = append(h.problems, err.Error())
+		}
+	}
+}
+
+// value hides the challenges in the URLs of a JSON-shaped result value,
+// in place.
+func (h *pkceHider) value(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = h.value(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = h.value(e)
+		}
+	case string:
+		return challengeInURLRE.ReplaceAllStringFunc(x, func(m string) string {
+			sub := challengeInURLRE.FindStringSubmatch(m)
+			return sub[1] + h.challenge(sub[2])
+		})
+	}
+	return v
+}
+
+// hideSteps walks the steps in order, each step's requests before its
+// result (where a returned URL carries a challenge).
+func (h *pkceHider) hideSteps(steps int, reqs []conformance.Request, result func(i int)) {
+	for i := 0; i <= steps; i++ {
+		for j := range reqs {
+			if reqs[j].Step == i {
+				h.request(&reqs[j])
+			}
+		}
+		if i < steps {
+			result(i)
+		}
+	}
+}
+
+func newPKCEHider() *pkceHider { return &pkceHider{index: map[string]int{}} }
+
+// hidePKCE hides the PKCE values of a replay, in place; steps is the
+// number of steps of its case.
+func (r *run) hidePKCE(steps int) []string {
+	h := newPKCEHider()
+	h.hideSteps(steps, r.requests, func(i int) {
+		if i < len(r.outcomes) && r.outcomes[i].check == nil {
+			r.outcomes[i].data = h.value(r.outcomes[i].data)
+		}
+	})
+	return h.problems
+}
+
+// hideGoldenPKCE returns a copy of g with its PKCE values hidden.
+func hideGoldenPKCE(g conformance.Golden) (conformance.Golden, []string) {
+	h := newPKCEHider()
+	reqs := make([]conformance.Request, len(g.Requests))
+	for i, r := range g.Requests {
+		reqs[i] = r.Clone()
+	}
+	results := slices.Clone(g.Results)
+	h.hideSteps(len(results), reqs, func(i int) {
+		if len(results[i].Result) == 0 || !bytes.Contains(results[i].Result, []byte("code_challenge=")) {
+			return
+		}
+		v, err := conformance.DecodeJSON(results[i].Result)
+		if err != nil {
+			h.problems = append(h.problems, err.Error())
+			return
+		}
+		b, err := json.Marshal(h.value(v))
+		if err != nil {
+			h.problems = append(h.problems, err.Error())
+			return
+		}
+		results[i].Result = b
+	})
+	g.Requests, g.Results = reqs, results
+	return g, h.problems
 }
 
 type unimplementedError struct{ call string }
@@ -319,6 +493,9 @@ func newClient(srv *conformance.Server, e *conformance.Entry) (*supabase.Client,
 			if v != false {
 				return nil, fmt.Errorf("clientOptions.auth.%s=%v has no mapping", k, v)
 			}
+		case "flowType":
+			ft, _ := v.(string)
+			opts = append(opts, supabase.WithFlowType(supabase.FlowType(ft)))
 		default:
 			return nil, fmt.Errorf("clientOptions.auth.%s has no mapping", k)
 		}
@@ -759,7 +936,11 @@ func (r *replayer) authCall(a *conformance.Args) (outcome, error) {
 		} else {
 			s, err = au.SignInWithPassword(ctx, email, pw, opts...)
 		}
-		return outcome{data: sessionData(s), err: err}, nil
+		data := sessionData(s)
+		if s != nil && s.WeakPassword != nil {
+			data["weakPassword"] = s.WeakPassword
+		}
+		return outcome{data: data, err: err}, nil
 
 	case "signInWithOtp":
 		p := a.Obj(0)
@@ -924,9 +1105,87 @@ func (r *replayer) authCall(a *conformance.Args) (outcome, error) {
 		p.Done()
 		opt.Done()
 		a.Max(1)
-		u, err := au.SignInWithOAuthURL(provider, op, rt)
+		u, err := au.SignInWithOAuthURL(ctx, provider, op, rt)
 		u = strings.Replace(u, r.base, "http://127.0.0.1:PORT", 1)
 		return outcome{data: map[string]any{"provider": provider, "url": u}, err: err, urls: true}, nil
+
+	case "exchangeCodeForSession":
+		code := a.Str(0)
+		a.Max(1)
+		res, err := au.ExchangeCodeForSession(ctx, code)
+		data := map[string]any{"user": nil, "session": nil, "redirectType": nil}
+		if res != nil {
+			data["user"], data["session"], data["redirectType"] = res.User, res.Session, nullIfEmpty(res.RedirectType)
+		}
+		return outcome{data: data, err: err}, nil
+
+	case "signInWithIdToken":
+		c, opts := idTokenArgs(a)
+		s, err := au.SignInWithIDToken(ctx, c, opts...)
+		return outcome{data: sessionData(s), err: err}, nil
+
+	case "signInWithSSO":
+		p := a.Obj(0)
+		opt := p.Sub("options")
+		sp := supabase.SSOParams{Domain: p.Str("domain"), ProviderID: p.Str("providerId")}
+		ao := []supabase.AuthOption{supabase.WithRedirectTo(opt.Str("redirectTo")), supabase.WithCaptchaToken(opt.Str("captchaToken"))}
+		opt.Bool("skipBrowserRedirect") // no browser here: the URL is returned
+		p.Done()
+		opt.Done()
+		a.Max(1)
+		u, err := au.SignInWithSSO(ctx, sp, ao...)
+		var data any
+		if err == nil {
+			data = map[string]any{"url": u}
+		}
+		return outcome{data: data, err: err, urls: true}, nil
+
+	case "getUserIdentities":
+		a.Max(0)
+		ids, err := au.UserIdentities(ctx)
+		var data any
+		if err == nil {
+			data = map[string]any{"identities": ids}
+		}
+		return outcome{data: data, err: err}, nil
+
+	case "linkIdentity":
+		if a.Obj(0).Has("token") {
+			c, opts := idTokenArgs(a)
+			s, err := au.LinkIdentityWithIDToken(ctx, c, opts...)
+			return outcome{data: sessionData(s), err: err}, nil
+		}
+		p := a.Obj(0)
+		opt := p.Sub("options")
+		provider := p.Str("provider")
+		op := supabase.OAuthParams{Scopes: opt.Str("scopes")}
+		if qp := opt.Map("queryParams"); qp != nil {
+			op.QueryParams = map[string]string{}
+			for k, v := range qp {
+				op.QueryParams[k] = fmt.Sprint(v)
+			}
+		}
+		rt := supabase.WithRedirectTo(opt.Str("redirectTo"))
+		opt.Bool("skipBrowserRedirect") // no browser here: the URL is returned
+		p.Done()
+		opt.Done()
+		a.Max(1)
+		u, err := au.LinkIdentityURL(ctx, provider, op, rt)
+		data := map[string]any{"provider": provider, "url": nil}
+		if err == nil {
+			data["url"] = u
+		}
+		return outcome{data: data, err: err, urls: true}, nil
+
+	case "unlinkIdentity":
+		// The whole identity object, as getUserIdentities returns it.
+		var id supabase.Identity
+		if err := json.Unmarshal(a.JSON(0), &id); err != nil {
+			a.Fail("argument 0: want an identity: %v", err)
+		}
+		a.Max(1)
+		// supabase-js returns the answer ({}); this SDK returns only the error.
+		return outcome{err: au.UnlinkIdentity(ctx, id), noData: true}, nil
 	}
 	return outcome{}, unimplemented("auth", a.Call)
 }
@@ -993,6 +1252,19 @@ func (r *replayer) mfaCall(a *conformance.Args) (outcome, error) {
 		return outcome{data: data, err: err}, nil
 	}
 	return outcome{}, unimplemented("auth.mfa", a.Call)
+}
+
+// idTokenArgs maps supabase-js's SignInWithIdTokenCredentials.
+func idTokenArgs(a *conformance.Args) (supabase.IDTokenCredentials, []supabase.AuthOption) {
+	p := a.Obj(0)
+	opt := p.Sub("options")
+	c := supabase.IDTokenCredentials{Provider: p.Str("provider"), Token: p.Str("token"),
+		AccessToken: p.Str("access_token"), Nonce: p.Str("nonce")}
+	opts := []supabase.AuthOption{supabase.WithCaptchaToken(opt.Str("captchaToken"))}
+	p.Done()
+	opt.Done()
+	a.Max(1)
+	return c, opts
 }
 
 func nullIfEmpty(s string) any {
@@ -1161,6 +1433,13 @@ type outcome struct {
 }
 
 func (o outcome) compare(want conformance.Result) []string {
+	if isLostSessionResult(want) {
+		// Whatever the step's service: the lost-session error, nothing else.
+		if !errors.Is(o.err, supabase.ErrSessionExpired) {
+			return []string{fmt.Sprintf("error %v, want one matching ErrSessionExpired", o.err)}
+		}
+		return nil
+	}
 	if o.check != nil {
 		return o.check(want)
 	}
@@ -1194,12 +1473,6 @@ func (o outcome) compare(want conformance.Result) []string {
 		}
 		if o.err == nil {
 			return []string{fmt.Sprintf("no error, want %s", res.Error)}
-		}
-		if name, _ := str(wantErr, "name"); name == lostSessionError {
-			if !errors.Is(o.err, supabase.ErrSessionExpired) {
-				d = append(d, fmt.Sprintf("error %v, want one matching ErrSessionExpired", o.err))
-			}
-			return d
 		}
 		if o.kind == "data" {
 			d = append(d, compareRESTError(wantErr, res.Status, o.err)...)
@@ -1243,6 +1516,18 @@ func (o outcome) compare(want conformance.Result) []string {
 		d = append(d, "data "+x)
 	}
 	return append(d, o.extra...)
+}
+
+// isLostSessionResult reports whether want is a result rewritten by the
+// lost-session rule: its error is lostSessionError.
+func isLostSessionResult(want conformance.Result) bool {
+	var res struct {
+		Error *struct {
+			Name string `json:"name"`
+		} `json:"error"`
+	}
+	return want.Kind != "thrown" && json.Unmarshal(want.Result, &res) == nil && res.Error != nil &&
+		res.Error.Name == lostSessionError
 }
 
 func sameCount(a, b *int64) bool {
@@ -1372,6 +1657,10 @@ func compareAuthError(want map[string]any, err error) []string {
 		if !errors.Is(err, supabase.ErrSessionMissing) && !(isErr && e.Code == "session_not_found") {
 			d = append(d, fmt.Sprintf("error %v, want one matching ErrSessionMissing", err))
 		}
+	case "AuthPKCECodeVerifierMissingError":
+		if !errors.Is(err, supabase.ErrCodeVerifierMissing) {
+			d = append(d, fmt.Sprintf("error %v, want one matching ErrCodeVerifierMissing", err))
+		}
 	case "AuthRetryableFetchError":
 		if isErr && wantStatus > 0 && e.Status != wantStatus {
 			d = append(d, fmt.Sprintf("error status %d, want %d", e.Status, wantStatus))
@@ -1382,4 +1671,62 @@ func compareAuthError(want map[string]any, err error) []string {
 		d = append(d, fmt.Sprintf("no mapping for auth-js error class %q (got %v)", name, err))
 	}
 	return d
+}
+
+// The PKCE check holds both sides to the relation and hides only values
+// that satisfy it: a verifier that answers no earlier challenge, or values
+// of the wrong shape, are reported.
+func TestConformancePKCEHider(t *testing.T) {
+	v1 := strings.Repeat("ab", 56)
+	v2 := strings.Repeat("cd", 56)
+	ch := func(v string) string {
+		sum := sha256.Sum256([]byte(v))
+		return base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	body := func(m map[string]any) json.RawMessage { b, _ := json.Marshal(m); return b }
+	start := func(step int, challenge string) conformance.Request {
+		return conformance.Request{Step: step, Method: "POST", Path: "/auth/v1/otp",
+			Body: body(map[string]any{"email": "a@b.c", "code_challenge": challenge, "code_challenge_method": "s256"})}
+	}
+	exchange := func(step int, verifier string) conformance.Request {
+		return conformance.Request{Step: step, Method: "POST", Path: "/auth/v1/token", Query: []conformance.Pair{{"grant_type", "pkce"}},
+			Body: body(map[string]any{"auth_code": "c", "code_verifier": verifier})}
+	}
+	urlResult := func(challenge string) conformance.Result {
+		return conformance.Result{Kind: "auth", Result: body(map[string]any{"data": map[string]any{
+			"url": "http://127.0.0.1:PORT/auth/v1/authorize?provider=github&code_challenge=" + challenge + "&code_challenge_method=s256"}})}
+	}
+	none := conformance.Result{Kind: "auth", Result: json.RawMessage(`{"data":null,"error":null}`)}
+
+	g := conformance.Golden{
+		Requests: []conformance.Request{start(0, ch(v1)), exchange(2, v2), exchange(3, v1)},
+		Results:  []conformance.Result{none, urlResult(ch(v2)), none, none},
+	}
+	hidden, problems := hideGoldenPKCE(g)
+	require.Empty(t, problems)
+	got := func(r conformance.Request, k string) any { m, _ := r.BodyObject(); return m[k] }
+	assert.Equal(t, "(code_challenge #1)", got(hidden.Requests[0], "code_challenge"))
+	assert.Equal(t, "(code_verifier of #2)", got(hidden.Requests[1], "code_verifier"))
+	assert.Equal(t, "(code_verifier of #1)", got(hidden.Requests[2], "code_verifier"))
+	assert.Contains(t, string(hidden.Results[1].Result), "code_challenge=(code_challenge #2)")
+	assert.Contains(t, string(g.Requests[0].Body), ch(v1), "the golden itself is left alone")
+
+	for name, bad := range map[string]conformance.Golden{
+		"verifier of no challenge":      {Requests: []conformance.Request{start(0, ch(v1)), exchange(1, v2)}, Results: []conformance.Result{none, none}},
+		"verifier before its challenge": {Requests: []conformance.Request{exchange(0, v1), start(1, ch(v1))}, Results: []conformance.Result{none, none}},
+		"plain challenge":               {Requests: []conformance.Request{start(0, v1)}, Results: []conformance.Result{none}},
+		"short verifier": {Requests: []conformance.Request{start(0, ch("short")), exchange(1, "short")},
+			Results: []conformance.Result{none, none}},
+	} {
+		_, problems := hideGoldenPKCE(bad)
+		assert.NotEmpty(t, problems, name)
+	}
+
+	// A replay is held to the same relation.
+	r := &run{requests: []conformance.Request{exchange(1, v1)},
+		outcomes: []outcome{{data: map[string]any{"url": "https://x/authorize?code_challenge=" + ch(v1)}}, {}}}
+	require.Empty(t, r.hidePKCE(2))
+	assert.Equal(t, "https://x/authorize?code_challenge=(code_challenge #1)", r.outcomes[0].data.(map[string]any)["url"])
+	r = &run{requests: []conformance.Request{exchange(0, v1)}, outcomes: []outcome{{}}}
+	assert.NotEmpty(t, r.hidePKCE(1))
 }

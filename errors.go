@@ -352,9 +352,7 @@ func decodeAuthError(status int, header http.Header, body []byte) *Error {
 		Message          string          `json:"message"`
 		Error            string          `json:"error"`
 		ErrorDescription string          `json:"error_description"`
-		WeakPassword     *struct {
-			Reasons []string `json:"reasons"`
-		} `json:"weak_password"`
+		WeakPassword     json.RawMessage `json:"weak_password"`
 	}
 	if err := json.Unmarshal(body, &wire); err != nil {
 		e.Message = excerpt(body)
@@ -385,11 +383,33 @@ func decodeAuthError(status int, header http.Header, body []byte) *Error {
 	if e.Message == "" {
 		e.Message = excerpt(body)
 	}
-	if wire.WeakPassword != nil {
-		e.Reasons = wire.WeakPassword.Reasons
+	// Weak passwords, as auth-js tells them: the weak_password code, or,
+	// from servers that sent no error code (the legacy {code: 422, msg}
+	// shape), a weak_password object giving at least one reason.
+	var weak struct {
+		Reasons json.RawMessage `json:"reasons"`
+	}
+	var reasons []string
+	if json.Unmarshal(wire.WeakPassword, &weak) == nil {
+		reasons = stringList(weak.Reasons)
+	}
+	switch {
+	case e.Code == "weak_password":
+		e.Reasons = reasons
 		if e.Reasons == nil {
 			e.Reasons = []string{}
 		}
+	case e.Code == "" && len(reasons) > 0:
+		e.Code, e.Reasons = "weak_password", reasons
 	}
 	return e
+}
+
+// stringList decodes a JSON array of strings; anything else is nil.
+func stringList(raw json.RawMessage) []string {
+	var out []string
+	if json.Unmarshal(raw, &out) != nil {
+		return nil
+	}
+	return out
 }

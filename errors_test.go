@@ -108,7 +108,7 @@ func TestErrorString(t *testing.T) {
 }
 
 func TestTransportErrorsWrapContext(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(200 * time.Millisecond)
 		writeJSON(w, 200, []byte(`[]`))
 	})
@@ -122,7 +122,7 @@ func TestTransportErrorsWrapContext(t *testing.T) {
 }
 
 func TestRESTErrorCarriesRequest(t *testing.T) {
-	_, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 400, []byte(`{"code":"22P02","details":null,"hint":null,"message":"invalid input syntax for type bigint: \"abc\""}`))
 	})
 	_, err := restGet(context.Background(), c, "/todos?id=eq.abc")

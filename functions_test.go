@@ -76,7 +76,7 @@ func TestInvokeRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = io.WriteString(w, `{"ok":true}`)
 			})
@@ -91,7 +91,7 @@ func TestInvokeRequests(t *testing.T) {
 			r := reqs[0]
 			assert.Equal(t, tt.method, r.Method)
 			assert.Equal(t, tt.uri, r.URI)
-			assert.Equal(t, baseHeaders(tt.header), r.Header)
+			assert.Equal(t, baseHeaders(tt.header), r.Headers())
 			assert.Equal(t, tt.body, string(r.Body))
 		})
 	}
@@ -101,14 +101,9 @@ func TestInvokeRequests(t *testing.T) {
 // nothing at all with a new-format key (which is not a JWT).
 func TestInvokeBearer(t *testing.T) {
 	ctx := context.Background()
-	handler := func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/auth/v1/token" {
-			writeJSON(w, 200, coreSessionJSON(t, "u1", 4102444800, "r1"))
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}
-	srv, c := newWireServer(t, handler)
+	handler := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }
+	srv, c := newFakeAPI(t, handler)
+	srv.answerSessions("u1", 4102444800, "r1")
 	_, err := c.Functions.Invoke(ctx, "whoami", nil)
 	require.NoError(t, err)
 	s, err := c.Auth.SignInWithPassword(ctx, "a@b.c", "pw")
@@ -117,26 +112,26 @@ func TestInvokeBearer(t *testing.T) {
 	require.NoError(t, err)
 	reqs := srv.requests()
 	require.Len(t, reqs, 3)
-	assert.Equal(t, "Bearer "+coreTestKey, reqs[0].Header["Authorization"])
-	assert.Equal(t, "Bearer "+s.AccessToken, reqs[2].Header["Authorization"])
+	assert.Equal(t, "Bearer "+coreTestKey, reqs[0].Headers()["Authorization"])
+	assert.Equal(t, "Bearer "+s.AccessToken, reqs[2].Headers()["Authorization"])
 
 	for _, key := range []string{"sb_publishable_abc123", "sb_secret_abc123"} {
-		srv, _ := newWireServer(t, handler)
-		c, err := NewClient(srv.URL+"/base", key)
-		require.NoError(t, err)
-		_, err = c.Functions.Invoke(ctx, "hello", nil)
+		srv, _ := newFakeAPI(t, handler)
+		srv.answerSessions("u1", 4102444800, "r1")
+		c := srv.client(t, key)
+		_, err := c.Functions.Invoke(ctx, "hello", nil)
 		require.NoError(t, err)
 		_, err = c.Storage.From("b").Download(ctx, "a", nil)
 		require.NoError(t, err)
 		reqs := srv.requests()
 		require.Len(t, reqs, 2)
-		assert.Equal(t, map[string]string{"Apikey": key, "X-Client-Info": clientInfo}, reqs[0].Header, "functions: no Authorization")
-		assert.Equal(t, "Bearer "+key, reqs[1].Header["Authorization"], "storage sends the key as bearer, as supabase-js")
+		assert.Equal(t, map[string]string{"Apikey": key, "X-Client-Info": clientInfo}, reqs[0].Headers(), "functions: no Authorization")
+		assert.Equal(t, "Bearer "+key, reqs[1].Headers()["Authorization"], "storage sends the key as bearer, as supabase-js")
 		_, err = c.Auth.SignInWithPassword(ctx, "a@b.c", "pw")
 		require.NoError(t, err)
 		_, err = c.Functions.Invoke(ctx, "hello", nil)
 		require.NoError(t, err)
-		assert.True(t, strings.HasPrefix(srv.requests()[3].Header["Authorization"], "Bearer ey"), "the session's token")
+		assert.True(t, strings.HasPrefix(srv.requests()[3].Headers()["Authorization"], "Bearer ey"), "the session's token")
 	}
 }
 
@@ -170,7 +165,7 @@ func TestInvokeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				for k, v := range tt.header {
 					w.Header().Set(k, v)
@@ -226,7 +221,7 @@ func TestInvokeTransportError(t *testing.T) {
 
 // Bad input is refused before any I/O.
 func TestInvokeBadInput(t *testing.T) {
-	srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) { t.Errorf("unexpected request %s", r.URL) })
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { t.Errorf("unexpected request %s", r.URL) })
 	tests := map[string]struct {
 		fn   string
 		opts *InvokeOptions
@@ -262,7 +257,7 @@ func TestInvokeJSON(t *testing.T) {
 		Message string `json:"message"`
 	}
 	status := 200
-	_, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		if status == 200 {
@@ -290,7 +285,7 @@ func TestInvokeJSON(t *testing.T) {
 // A 2xx body is streamed to the caller, unread until then.
 func TestInvokeStreamsTheAnswer(t *testing.T) {
 	release := make(chan struct{})
-	_, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, "data: 1\n\n")
 		w.(http.Flusher).Flush()

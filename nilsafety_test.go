@@ -224,9 +224,8 @@ func TestRangeOverflowIsAnError(t *testing.T) {
 // A per-user client must never send the project key (possibly a
 // service_role key, which bypasses RLS) in place of its user's token.
 func TestDerivedClientsNeverFallBackToTheKey(t *testing.T) {
-	srv, _ := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
-	base, err := NewClient(srv.URL+"/base", "SERVICE-ROLE-KEY")
-	require.NoError(t, err)
+	srv, _ := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	base := srv.client(t, "SERVICE-ROLE-KEY")
 	ctx := context.Background()
 	for name, c := range map[string]*Client{
 		"WithAccessToken empty": base.WithAccessToken(""),
@@ -240,7 +239,7 @@ func TestDerivedClientsNeverFallBackToTheKey(t *testing.T) {
 	// A WithSession client whose session is gone fails instead of going anon.
 	user := base.WithSession(&Session{AccessToken: "u", RefreshToken: "r", ExpiresAt: 4102444800})
 	user.Auth.sessions.clear(ctx)
-	_, err = user.From("todos").Select("id").Execute(ctx)
+	_, err := user.From("todos").Select("id").Execute(ctx)
 	assert.ErrorIs(t, err, ErrSessionMissing)
 	assert.Empty(t, srv.requests(), "no request carried the key for a user client")
 	assert.True(t, errors.Is(base.Schema("").From("t").Err(), ErrInvalidArgument))
@@ -249,13 +248,10 @@ func TestDerivedClientsNeverFallBackToTheKey(t *testing.T) {
 // Only the session's own token is refreshed after a 401: a caller's
 // Authorization header (WithHeaders, Query.Header) replaced it on the wire.
 func TestUnauthorizedWithCallerAuthorizationDoesNotRefresh(t *testing.T) {
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/auth/v1/token" {
-			writeJSON(w, 200, coreSessionJSON(t, "u1", 4102444800, "r1"))
-			return
-		}
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, []byte(`{"code":"PGRST303","message":"JWT expired","details":null,"hint":null}`))
 	})
+	srv.answerSessions("u1", 4102444800, "r1")
 	ctx := context.Background()
 	_, err := c.Auth.SignInWithPassword(ctx, "a@b.c", "pw")
 	require.NoError(t, err)

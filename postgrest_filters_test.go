@@ -33,12 +33,12 @@ func TestFilterAnyOperator(t *testing.T) {
 	}
 	for _, tt := range valid {
 		t.Run(tt.op, func(t *testing.T) {
-			c, s := setupPG(t, nil)
+			s, c := newFakeAPI(t, jsonReply(200, `[]`))
 			q := c.From("t").Select("id").Filter("c", tt.op, tt.v)
 			require.NoError(t, q.Err())
 			_, err := q.Execute(context.Background())
 			require.NoError(t, err)
-			assert.Equal(t, [][2]string{{"select", "id"}, {"c", tt.want}}, s.last().Query)
+			assert.Equal(t, [][2]string{{"select", "id"}, {"c", tt.want}}, s.last().Pairs)
 		})
 	}
 
@@ -48,18 +48,18 @@ func TestFilterAnyOperator(t *testing.T) {
 		"eq(any)(all)", "eq(a.b)", "eq(a,b)", "eq(a\tb)", "(any)", "1eq", "eq\n", "not.EQ",
 	} {
 		t.Run("refused "+op, func(t *testing.T) {
-			c, s := setupPG(t, nil)
+			s, c := newFakeAPI(t, jsonReply(200, `[]`))
 			q := c.From("t").Filter("c", op, 1)
 			assert.ErrorIs(t, q.Err(), ErrInvalidQuery)
 			assert.ErrorContains(t, q.Err(), "is not an operator")
 			_, err := q.Execute(context.Background())
 			assert.ErrorIs(t, err, ErrInvalidQuery)
-			assert.Zero(t, s.hits.Load())
+			assert.Empty(t, s.requests())
 		})
 	}
 
 	// Not accepts the same operators and refuses a double negation.
-	c, _ := setupPG(t, nil)
+	_, c := newFakeAPI(t, jsonReply(200, `[]`))
 	p, err := c.From("t").Not("c", "newop", 1).Preview()
 	require.NoError(t, err)
 	assert.Contains(t, p.URL, "c=not.newop.1")
@@ -94,20 +94,20 @@ func TestNumbersUnquotedInListsAndArrays(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s := setupPG(t, nil)
+			s, c := newFakeAPI(t, jsonReply(200, `[]`))
 			q := tt.q(c.From("t").Select("id"))
 			require.NoError(t, q.Err())
 			_, err := q.Execute(context.Background())
 			require.NoError(t, err)
-			assert.Equal(t, [][2]string{{"select", "id"}, tt.want}, s.last().Query)
+			assert.Equal(t, [][2]string{{"select", "id"}, tt.want}, s.last().Pairs)
 		})
 	}
 
 	// RPC arguments in the query string: JSON numbers stay numbers.
-	c, s := setupPG(t, nil)
+	s, c := newFakeAPI(t, jsonReply(200, `[]`))
 	_, err := c.RPC("f", map[string]any{"xs": []float64{1.5, 2}}, RPCGet()).Execute(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, [][2]string{{"xs", "{1.5,2}"}}, s.last().Query)
+	assert.Equal(t, [][2]string{{"xs", "{1.5,2}"}}, s.last().Pairs)
 }
 
 func TestEscapeLike(t *testing.T) {
@@ -127,11 +127,11 @@ func TestEscapeLike(t *testing.T) {
 
 	// The pattern reaches the wire as written, in a plain like and inside
 	// an array for like(any).
-	c, s := setupPG(t, nil)
+	s, c := newFakeAPI(t, jsonReply(200, `[]`))
 	search := `50%_off*`
 	_, err := c.From("t").Select("id").ILike("title", "%"+EscapeLike(search)+"%").
 		LikeAnyOf("tag", []string{EscapeLike(search) + "%"}).Execute(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, [][2]string{{"select", "id"}, {"title", `ilike.%50\%\_off_%`}, {"tag", `like(any).{"50\\%\\_off_%"}`}},
-		s.last().Query)
+		s.last().Pairs)
 }

@@ -34,7 +34,7 @@ func TestOneWriteAsksServerToCount(t *testing.T) {
 	}
 	for name, build := range writes {
 		t.Run(name, func(t *testing.T) {
-			c, s := setupPG(t, jsonReply(200, `{"id":1}`))
+			s, c := newFakeAPI(t, jsonReply(200, `{"id":1}`))
 			got, err := One[todo](ctx, build(c))
 			require.NoError(t, err)
 			assert.Equal(t, 1, got.ID)
@@ -55,7 +55,7 @@ func TestOneWriteAsksServerToCount(t *testing.T) {
 	}
 
 	t.Run("several rows: the server's refusal", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(406, pgrst116Three))
+		_, c := newFakeAPI(t, jsonReply(406, pgrst116Three))
 		q := writes["update"](c)
 		_, err := One[todo](ctx, q)
 		assert.ErrorIs(t, err, ErrTooManyRows)
@@ -68,7 +68,7 @@ func TestOneWriteAsksServerToCount(t *testing.T) {
 		assert.ErrorIs(t, err, ErrTooManyRows)
 	})
 	t.Run("no row", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(406, pgrst116Zero))
+		_, c := newFakeAPI(t, jsonReply(406, pgrst116Zero))
 		q := writes["update"](c)
 		_, err := One[todo](ctx, q)
 		assert.ErrorIs(t, err, ErrNotFound)
@@ -77,7 +77,7 @@ func TestOneWriteAsksServerToCount(t *testing.T) {
 		assert.Nil(t, m)
 	})
 	t.Run("other 406 and 404 are errors for MaybeOne", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(404, `{"code":"PGRST205","message":"Could not find the table 'public.todoz' in the schema cache"}`))
+		_, c := newFakeAPI(t, jsonReply(404, `{"code":"PGRST205","message":"Could not find the table 'public.todoz' in the schema cache"}`))
 		_, err := MaybeOne[todo](ctx, c.From("todoz").Delete().Select("id"))
 		assert.ErrorIs(t, err, ErrNotFound, "a missing table is not a missing row")
 		var e *Error
@@ -85,7 +85,7 @@ func TestOneWriteAsksServerToCount(t *testing.T) {
 		assert.Equal(t, "PGRST205", e.Code)
 	})
 	t.Run("without Select nothing is sent", func(t *testing.T) {
-		c, s := setupPG(t, nil)
+		s, c := newFakeAPI(t, jsonReply(200, `[]`))
 		for _, q := range []Query{
 			c.From("todos").Insert(todo{}),
 			c.From("todos").Update(map[string]any{"done": true}).Eq("id", 1),
@@ -97,10 +97,10 @@ func TestOneWriteAsksServerToCount(t *testing.T) {
 			_, err = MaybeOne[todo](ctx, q)
 			assert.ErrorIs(t, err, ErrInvalidQuery)
 		}
-		assert.Zero(t, s.hits.Load())
+		assert.Empty(t, s.requests())
 	})
 	t.Run("accept variants", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(200, `{"id":1}`))
+		s, c := newFakeAPI(t, jsonReply(200, `{"id":1}`))
 		_, err := One[todo](ctx, writes["insert"](c).StripNulls())
 		require.NoError(t, err)
 		assert.Equal(t, mediaObject+";nulls=stripped", s.last().Header.Get("Accept"))
@@ -109,7 +109,7 @@ func TestOneWriteAsksServerToCount(t *testing.T) {
 		assert.Equal(t, mediaObject, s.last().Header.Get("Accept"))
 	})
 	t.Run("reads and RPC count on the response", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(200, `[{"id":1}]`))
+		s, c := newFakeAPI(t, jsonReply(200, `[{"id":1}]`))
 		_, err := One[todo](ctx, c.From("todos").Eq("id", 1))
 		require.NoError(t, err)
 		assert.Empty(t, s.last().Header.Get("Accept"))
@@ -175,20 +175,20 @@ func TestOneStopsAtTheSecondRow(t *testing.T) {
 func TestOneRowShapes(t *testing.T) {
 	ctx := context.Background()
 	for body, want := range map[string]int{` [ {"id":5} ] `: 5, `{"id":6}`: 6, "[\n{\"id\":7}\n]\n": 7} {
-		c, _ := setupPG(t, jsonReply(200, body))
+		_, c := newFakeAPI(t, jsonReply(200, body))
 		got, err := One[todo](ctx, c.From("t"))
 		require.NoError(t, err, body)
 		assert.Equal(t, want, got.ID, body)
 	}
 	for _, body := range []string{`[]`, `null`, ``, ` [ ] `} {
-		c, _ := setupPG(t, jsonReply(200, body))
+		_, c := newFakeAPI(t, jsonReply(200, body))
 		_, err := One[todo](ctx, c.From("t"))
 		assert.ErrorIs(t, err, ErrNotFound, body)
 		m, err := MaybeOne[todo](ctx, c.From("t"))
 		require.NoError(t, err, body)
 		assert.Nil(t, m, body)
 	}
-	c, _ := setupPG(t, jsonReply(200, `[{"id":1},{"id":2}]`))
+	_, c := newFakeAPI(t, jsonReply(200, `[{"id":1},{"id":2}]`))
 	_, err := One[todo](ctx, c.From("t"))
 	assert.ErrorIs(t, err, ErrTooManyRows)
 }
@@ -222,7 +222,7 @@ func TestDecodeFailuresAreErrors(t *testing.T) {
 	for name, do := range calls {
 		for _, b := range bodies {
 			t.Run(name+"/"+b.name, func(t *testing.T) {
-				c, _ := setupPG(t, jsonReply(200, b.body))
+				_, c := newFakeAPI(t, jsonReply(200, b.body))
 				err := do(c)
 				require.ErrorIs(t, err, ErrInvalidResponse)
 				var e *Error
@@ -243,7 +243,7 @@ func TestDecodeFailuresAreErrors(t *testing.T) {
 		}
 	}
 	t.Run("Count without Content-Range", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, ``))
+		_, c := newFakeAPI(t, jsonReply(200, ``))
 		_, err := c.From("t").Count(ctx)
 		assert.ErrorIs(t, err, ErrInvalidResponse)
 	})
@@ -324,7 +324,7 @@ func TestExcerptKeepsTextAfterInvalidBytes(t *testing.T) {
 func TestPage(t *testing.T) {
 	ctx := context.Background()
 	t.Run("rows and total in one request", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(206, `[{"id":21},{"id":22}]`, "Content-Range", "20-21/42"))
+		s, c := newFakeAPI(t, jsonReply(206, `[{"id":21},{"id":22}]`, "Content-Range", "20-21/42"))
 		p, err := Page[todo](ctx, c.From("todos").Select("id").Order("id").Range(20, 21))
 		require.NoError(t, err)
 		assert.Equal(t, []todo{{ID: 21}, {ID: 22}}, p.Rows)
@@ -338,7 +338,7 @@ func TestPage(t *testing.T) {
 			with(hGet, "prefer", "count=exact"), ""})
 	})
 	t.Run("keeps the query's count method", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(200, `[]`, "Content-Range", "*/*"))
+		s, c := newFakeAPI(t, jsonReply(200, `[]`, "Content-Range", "*/*"))
 		p, err := Page[todo](ctx, c.From("todos").Select("id", CountPlanned))
 		require.NoError(t, err)
 		assert.Equal(t, "count=planned", s.last().Header.Get("Prefer"))
@@ -348,7 +348,7 @@ func TestPage(t *testing.T) {
 		assert.EqualValues(t, -1, p.To)
 	})
 	t.Run("past the end is an empty page with the total", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(416,
+		s, c := newFakeAPI(t, jsonReply(416,
 			`{"code":"PGRST103","details":"An offset of 100 was requested, but there are only 42 rows.","hint":null,"message":"Requested range not satisfiable"}`,
 			"Content-Range", "*/42"))
 		q := c.From("todos").Select("id").Range(100, 119)
@@ -367,7 +367,7 @@ func TestPage(t *testing.T) {
 		assert.ErrorIs(t, err, ErrRangeNotSatisfiable)
 
 		// Count sends no Range: the total does not depend on it.
-		c2, s2 := setupPG(t, jsonReply(200, ``, "Content-Range", "*/42"))
+		s2, c2 := newFakeAPI(t, jsonReply(200, ``, "Content-Range", "*/42"))
 		n, err := c2.From("todos").Select("id").Order("id").Range(100, 119).Count(ctx)
 		require.NoError(t, err)
 		assert.EqualValues(t, 42, n)
@@ -380,22 +380,22 @@ func TestPage(t *testing.T) {
 		assert.EqualValues(t, 42, n)
 	})
 	t.Run("a 416 without a total stays an error", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(416, `{"code":"PGRST103","details":"Limit should be greater than or equal to zero.","hint":null,"message":"Requested range not satisfiable"}`))
+		_, c := newFakeAPI(t, jsonReply(416, `{"code":"PGRST103","details":"Limit should be greater than or equal to zero.","hint":null,"message":"Requested range not satisfiable"}`))
 		_, err := Page[todo](ctx, c.From("todos"))
 		assert.ErrorIs(t, err, ErrRangeNotSatisfiable)
 	})
 	t.Run("other errors", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(401, `{"code":"PGRST301","message":"JWT expired"}`))
+		_, c := newFakeAPI(t, jsonReply(401, `{"code":"PGRST301","message":"JWT expired"}`))
 		_, err := Page[todo](ctx, c.From("todos"))
 		assert.ErrorIs(t, err, ErrJWTExpired)
 		assert.NotErrorIs(t, err, ErrRangeNotSatisfiable)
-		c2, s2 := setupPG(t, nil)
+		s2, c2 := newFakeAPI(t, jsonReply(200, `[]`))
 		_, err = Page[todo](ctx, c2.From("todos").Eq("", 1))
 		assert.ErrorIs(t, err, ErrInvalidQuery)
-		assert.Zero(t, s2.hits.Load())
+		assert.Empty(t, s2.requests())
 	})
 	t.Run("head", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(200, ``, "Content-Range", "*/7"))
+		s, c := newFakeAPI(t, jsonReply(200, ``, "Content-Range", "*/7"))
 		p, err := Page[todo](ctx, c.From("todos").Select("*", Head()))
 		require.NoError(t, err)
 		assert.Nil(t, p.Rows)

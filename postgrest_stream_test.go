@@ -21,7 +21,7 @@ type streamRow struct {
 func TestRowsStreamsBeforeBodyEnds(t *testing.T) {
 	release := make(chan struct{})
 	closed := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`[{"id":1},{"id":2},`))
 		w.(http.Flusher).Flush()
@@ -32,10 +32,7 @@ func TestRowsStreamsBeforeBodyEnds(t *testing.T) {
 		}
 		<-release
 		_, _ = w.Write([]byte(`{"id":3}]`))
-	}))
-	defer srv.Close()
-	c, err := NewClient(srv.URL, "anon")
-	require.NoError(t, err)
+	})
 
 	var got []int
 	for row, err := range Rows[streamRow](context.Background(), c.From("t").Select("id")) {
@@ -64,12 +61,9 @@ func TestRowsStreamsBeforeBodyEnds(t *testing.T) {
 func TestRowsStreamShapes(t *testing.T) {
 	bodies := map[string]string{"/rest/v1/array": `[{"id":1},{"id":2}]`, "/rest/v1/object": ` {"id":7}`,
 		"/rest/v1/null": `null`, "/rest/v1/empty": ``, "/rest/v1/bad": `[{"id":"x"}]`}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(bodies[r.URL.Path]))
-	}))
-	defer srv.Close()
-	c, err := NewClient(srv.URL, "anon")
-	require.NoError(t, err)
+	})
 	collect := func(table string) ([]int, error) {
 		var ids []int
 		for row, err := range Rows[streamRow](context.Background(), c.From(table).Select("id")) {
@@ -85,12 +79,12 @@ func TestRowsStreamShapes(t *testing.T) {
 		require.NoError(t, err, table)
 		assert.Equal(t, want, got, table)
 	}
-	_, err = collect("bad")
+	_, err := collect("bad")
 	assert.ErrorIs(t, err, ErrInvalidResponse)
 }
 
 func TestRESTNotFoundReadings(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		switch r.URL.Path {
 		case "/rest/v1/array":
@@ -98,10 +92,7 @@ func TestRESTNotFoundReadings(t *testing.T) {
 		case "/rest/v1/text":
 			_, _ = w.Write([]byte(`Not Found`))
 		}
-	}))
-	defer srv.Close()
-	c, err := NewClient(srv.URL, "anon")
-	require.NoError(t, err)
+	})
 	ctx := context.Background()
 
 	res, err := c.From("empty").Delete().Eq("id", 1).Execute(ctx)

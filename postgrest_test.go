@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,103 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const pgTestKey = "test-anon-key"
-
-// pgRequest is one request seen by the test server.
-type pgRequest struct {
-	Method string
-	Path   string // decoded, without the /prefix mount
-	Query  [][2]string
-	Header http.Header
-	Body   []byte
-}
-
-type pgServer struct {
-	t       *testing.T
-	mu      sync.Mutex
-	reqs    []pgRequest
-	handler http.HandlerFunc
-	hits    atomic.Int64
-}
-
-// decodePairs splits a raw query into ordered (name, value) pairs with form
-// decoding.
-func decodePairs(t testing.TB, raw string) [][2]string {
-	t.Helper()
-	var out [][2]string
-	if raw == "" {
-		return out
-	}
-	for _, part := range strings.Split(raw, "&") {
-		k, v, _ := strings.Cut(part, "=")
-		dk, err := url.QueryUnescape(k)
-		require.NoError(t, err)
-		dv, err := url.QueryUnescape(v)
-		require.NoError(t, err)
-		out = append(out, [2]string{dk, dv})
-	}
-	return out
-}
-
-func (s *pgServer) requests() []pgRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]pgRequest(nil), s.reqs...)
-}
-
-func (s *pgServer) last() pgRequest {
-	r := s.requests()
-	require.NotEmpty(s.t, r, "no request was sent")
-	return r[len(r)-1]
-}
-
-// setupPG starts a server mounted under /prefix (so absolute-path bugs
-// fail) answering with handler (default: 200 []), and a client for it.
-func setupPG(t *testing.T, handler http.HandlerFunc, opts ...Option) (*Client, *pgServer) {
-	t.Helper()
-	s := &pgServer{t: t, handler: handler}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/prefix/", func(w http.ResponseWriter, r *http.Request) {
-		s.hits.Add(1)
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.reqs = append(s.reqs, pgRequest{
-			Method: r.Method,
-			Path:   strings.TrimPrefix(r.URL.Path, "/prefix"),
-			Query:  decodePairs(t, r.URL.RawQuery),
-			Header: r.Header.Clone(),
-			Body:   body,
-		})
-		s.mu.Unlock()
-		if s.handler != nil {
-			s.handler(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, "[]")
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the prefix: %s %s", r.Method, r.URL)
-		http.NotFound(w, r)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	opts = append([]Option{WithRetryPolicy(RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond})}, opts...)
-	c, err := NewClient(srv.URL+"/prefix", pgTestKey, opts...)
-	require.NoError(t, err)
-	return c, s
-}
-
-func jsonReply(status int, body string, headers ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(headers); i += 2 {
-			w.Header().Set(headers[i], headers[i+1])
-		}
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}
-}
+const pgTestKey = coreTestKey
 
 // restHeaders returns the request headers a query chose, lower-cased,
 // without the transport's and Go's own.
@@ -140,14 +42,14 @@ type wantReq struct {
 	body   string            // JSON; "" for none
 }
 
-func checkRequest(t *testing.T, got pgRequest, want wantReq) {
+func checkRequest(t *testing.T, got fakeRequest, want wantReq) {
 	t.Helper()
 	assert.Equal(t, want.method, got.Method, "method")
 	assert.Equal(t, want.path, got.Path, "path")
 	if want.query == nil {
 		want.query = [][2]string{}
 	}
-	gq := got.Query
+	gq := got.Pairs
 	if gq == nil {
 		gq = [][2]string{}
 	}
@@ -383,7 +285,7 @@ func TestQueryRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s := setupPG(t, nil)
+			s, c := newFakeAPI(t, jsonReply(200, `[]`))
 			q := tt.build(c)
 			require.NoError(t, q.Err())
 			_, err := q.Execute(context.Background())
@@ -404,7 +306,7 @@ func TestQueryRequests(t *testing.T) {
 }
 
 func TestQueryGlobalHeadersAndCredentials(t *testing.T) {
-	c, s := setupPG(t, nil, WithHeaders(map[string]string{"X-App": "demo"}))
+	s, c := newFakeAPI(t, jsonReply(200, `[]`), WithHeaders(map[string]string{"X-App": "demo"}))
 	q := c.From("todos").Select("id")
 	_, err := q.Execute(context.Background())
 	require.NoError(t, err)
@@ -426,7 +328,7 @@ func TestQueryGlobalHeadersAndCredentials(t *testing.T) {
 }
 
 func TestQueryPreviewDoesNotAlias(t *testing.T) {
-	c, _ := setupPG(t, nil, WithHeaders(map[string]string{"X-App": "demo"}))
+	_, c := newFakeAPI(t, jsonReply(200, `[]`), WithHeaders(map[string]string{"X-App": "demo"}))
 	q := c.From("todos").Insert(map[string]string{"title": "x"})
 	p, err := q.Preview()
 	require.NoError(t, err)
@@ -482,18 +384,18 @@ func TestQueryEncodingEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s := setupPG(t, nil)
+			s, c := newFakeAPI(t, jsonReply(200, `[]`))
 			q := tt.q(c.From("t").Select("id"))
 			require.NoError(t, q.Err())
 			_, err := q.Execute(context.Background())
 			require.NoError(t, err)
-			assert.Equal(t, [][2]string{{"select", "id"}, tt.want}, s.last().Query)
+			assert.Equal(t, [][2]string{{"select", "id"}, tt.want}, s.last().Pairs)
 		})
 	}
 }
 
 func TestQueryImmutableUnderRace(t *testing.T) {
-	c, s := setupPG(t, nil)
+	s, c := newFakeAPI(t, jsonReply(200, `[]`))
 	base := c.From("items").Select("id,name").Eq("org", 1).Order("id").Header("X-Base", "1")
 	basePreview, err := base.Preview()
 	require.NoError(t, err)
@@ -536,7 +438,7 @@ func TestQueryImmutableUnderRace(t *testing.T) {
 	assert.Len(t, s.requests(), workers)
 	for _, r := range s.requests() {
 		var workerFilters, orders int
-		for _, p := range r.Query {
+		for _, p := range r.Pairs {
 			if p[0] == "worker" {
 				workerFilters++
 			}
@@ -545,13 +447,13 @@ func TestQueryImmutableUnderRace(t *testing.T) {
 				assert.Equal(t, "id.asc,name.desc", p[1])
 			}
 		}
-		assert.Equal(t, 1, workerFilters, "%v", r.Query)
+		assert.Equal(t, 1, workerFilters, "%v", r.Pairs)
 		assert.Equal(t, 1, orders)
 	}
 }
 
 func TestQueryBranchesDoNotShareParams(t *testing.T) {
-	c, _ := setupPG(t, nil)
+	_, c := newFakeAPI(t, jsonReply(200, `[]`))
 	// Give base spare capacity so a careless append would write into it.
 	base := c.From("t").Eq("a", 1).Eq("b", 2).Eq("c", 3)
 	x := base.Eq("x", 1)
@@ -610,7 +512,7 @@ func TestQueryStickyErrorsSendNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, s := setupPG(t, nil)
+			s, c := newFakeAPI(t, jsonReply(200, `[]`))
 			q := tt.q(c)
 			require.Error(t, q.Err())
 			// Methods called after the error keep it.
@@ -635,7 +537,7 @@ func TestQueryStickyErrorsSendNothing(t *testing.T) {
 			var e *Error
 			require.ErrorAs(t, err, &e)
 			assert.Zero(t, e.Status)
-			assert.Zero(t, s.hits.Load(), "no request may be sent")
+			assert.Empty(t, s.requests(), "no request may be sent")
 		})
 	}
 }
@@ -661,7 +563,7 @@ func TestExecuteCount(t *testing.T) {
 		{"garbage", nil},
 	} {
 		t.Run(tt.contentRange, func(t *testing.T) {
-			c, _ := setupPG(t, jsonReply(206, `[{"id":1}]`, "Content-Range", tt.contentRange))
+			_, c := newFakeAPI(t, jsonReply(206, `[{"id":1}]`, "Content-Range", tt.contentRange))
 			resp, err := c.From("events").Select("id", CountExact).Execute(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, 206, resp.Status)
@@ -670,7 +572,7 @@ func TestExecuteCount(t *testing.T) {
 		})
 	}
 	// Without Count, Content-Range is not read.
-	c, _ := setupPG(t, jsonReply(200, `[]`, "Content-Range", "0-0/9"))
+	_, c := newFakeAPI(t, jsonReply(200, `[]`, "Content-Range", "0-0/9"))
 	resp, err := c.From("events").Execute(context.Background())
 	require.NoError(t, err)
 	assert.Nil(t, resp.Count)
@@ -679,7 +581,7 @@ func TestExecuteCount(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestQueryCountMethod(t *testing.T) {
-	c, s := setupPG(t, jsonReply(200, "", "Content-Range", "*/57"))
+	s, c := newFakeAPI(t, jsonReply(200, "", "Content-Range", "*/57"))
 	n, err := c.From("events").Select("id").Eq("kind", "click").Single().Count(context.Background())
 	require.NoError(t, err)
 	assert.EqualValues(t, 57, n)
@@ -691,7 +593,7 @@ func TestQueryCountMethod(t *testing.T) {
 	assert.EqualValues(t, 57, n)
 	assert.Equal(t, "count=planned", s.last().Header.Get("Prefer"))
 
-	c2, _ := setupPG(t, jsonReply(200, ""))
+	_, c2 := newFakeAPI(t, jsonReply(200, ""))
 	_, err = c2.From("events").Count(context.Background())
 	assert.ErrorContains(t, err, "no row count")
 }
@@ -703,47 +605,47 @@ func TestResults(t *testing.T) {
 		Name string `json:"name"`
 	}
 	t.Run("All", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[{"id":1,"name":"a"},{"id":2,"name":"b"}]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[{"id":1,"name":"a"},{"id":2,"name":"b"}]`))
 		rows, err := All[row](ctx, c.From("t"))
 		require.NoError(t, err)
 		assert.Equal(t, []row{{1, "a"}, {2, "b"}}, rows)
 	})
 	t.Run("All empty", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[]`))
 		rows, err := All[row](ctx, c.From("t"))
 		require.NoError(t, err)
 		assert.Empty(t, rows)
 	})
 	t.Run("All no body", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(201, ``))
+		_, c := newFakeAPI(t, jsonReply(201, ``))
 		rows, err := All[row](ctx, c.From("t").Insert(row{}))
 		require.NoError(t, err)
 		assert.Nil(t, rows)
 	})
 	t.Run("All object body", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `{"id":7,"name":"x"}`))
+		_, c := newFakeAPI(t, jsonReply(200, `{"id":7,"name":"x"}`))
 		rows, err := All[row](ctx, c.From("t").Single())
 		require.NoError(t, err)
 		assert.Equal(t, []row{{7, "x"}}, rows)
 	})
 	t.Run("All decode error", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `not json at all`))
+		_, c := newFakeAPI(t, jsonReply(200, `not json at all`))
 		_, err := All[row](ctx, c.From("t"))
 		assert.ErrorIs(t, err, ErrInvalidResponse)
 	})
 	t.Run("All maybe single too many", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[{"id":1},{"id":2}]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[{"id":1},{"id":2}]`))
 		_, err := All[row](ctx, c.From("t").MaybeSingle())
 		assert.ErrorIs(t, err, ErrTooManyRows)
 	})
 	t.Run("One", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[{"id":1,"name":"a"}]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[{"id":1,"name":"a"}]`))
 		r, err := One[row](ctx, c.From("t"))
 		require.NoError(t, err)
 		assert.Equal(t, row{1, "a"}, r)
 	})
 	t.Run("One zero rows", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[]`))
 		_, err := One[row](ctx, c.From("t"))
 		assert.ErrorIs(t, err, ErrNotFound)
 		assert.NotErrorIs(t, err, ErrTooManyRows)
@@ -755,47 +657,47 @@ func TestResults(t *testing.T) {
 		assert.NotContains(t, e.URL, "?")
 	})
 	t.Run("One two rows", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[{"id":1},{"id":2}]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[{"id":1},{"id":2}]`))
 		_, err := One[row](ctx, c.From("t"))
 		assert.ErrorIs(t, err, ErrTooManyRows)
 		assert.NotErrorIs(t, err, ErrNotFound)
 	})
 	t.Run("One write with select", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(201, `{"id":11,"name":"n"}`))
+		s, c := newFakeAPI(t, jsonReply(201, `{"id":11,"name":"n"}`))
 		r, err := One[row](ctx, c.From("t").Insert(row{Name: "n"}).Select("id,name"))
 		require.NoError(t, err)
 		assert.Equal(t, row{11, "n"}, r)
 		assert.Equal(t, mediaObject, s.last().Header.Get("Accept"), "the server checks the count of a write")
 	})
 	t.Run("One write without select", func(t *testing.T) {
-		c, s := setupPG(t, jsonReply(201, ``))
+		s, c := newFakeAPI(t, jsonReply(201, ``))
 		_, err := One[row](ctx, c.From("t").Insert(row{Name: "n"}))
 		assert.ErrorIs(t, err, ErrInvalidQuery)
 		assert.ErrorContains(t, err, "add Select")
-		assert.Zero(t, s.hits.Load(), "nothing is sent")
+		assert.Empty(t, s.requests(), "nothing is sent")
 	})
 	t.Run("One single object", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `{"id":3,"name":"s"}`))
+		_, c := newFakeAPI(t, jsonReply(200, `{"id":3,"name":"s"}`))
 		r, err := One[row](ctx, c.From("t").Single())
 		require.NoError(t, err)
 		assert.Equal(t, row{3, "s"}, r)
 	})
 	t.Run("One single 406 from server", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(406, `{"code":"PGRST116","details":"The result contains 0 rows","hint":null,"message":"Cannot coerce the result to a single JSON object"}`))
+		_, c := newFakeAPI(t, jsonReply(406, `{"code":"PGRST116","details":"The result contains 0 rows","hint":null,"message":"Cannot coerce the result to a single JSON object"}`))
 		_, err := One[row](ctx, c.From("t").Single())
 		assert.ErrorIs(t, err, ErrNotFound)
-		c2, _ := setupPG(t, jsonReply(406, `{"code":"PGRST116","details":"The result contains 2 rows","hint":null,"message":"JSON object requested, multiple (or no) rows returned"}`))
+		_, c2 := newFakeAPI(t, jsonReply(406, `{"code":"PGRST116","details":"The result contains 2 rows","hint":null,"message":"JSON object requested, multiple (or no) rows returned"}`))
 		_, err = One[row](ctx, c2.From("t").Single())
 		assert.ErrorIs(t, err, ErrTooManyRows)
 	})
 	t.Run("One scalar rpc", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `3`))
+		_, c := newFakeAPI(t, jsonReply(200, `3`))
 		n, err := One[int](ctx, c.RPC("add", map[string]int{"a": 1, "b": 2}))
 		require.NoError(t, err)
 		assert.Equal(t, 3, n)
 	})
 	t.Run("MaybeOne", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[{"id":1,"name":"a"}]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[{"id":1,"name":"a"}]`))
 		r, err := MaybeOne[row](ctx, c.From("t"))
 		require.NoError(t, err)
 		require.NotNil(t, r)
@@ -803,19 +705,19 @@ func TestResults(t *testing.T) {
 	})
 	t.Run("MaybeOne none", func(t *testing.T) {
 		for _, body := range []string{`[]`, `null`, ``} {
-			c, _ := setupPG(t, jsonReply(200, body))
+			_, c := newFakeAPI(t, jsonReply(200, body))
 			r, err := MaybeOne[row](ctx, c.From("t"))
 			require.NoError(t, err, body)
 			assert.Nil(t, r, body)
 		}
 	})
 	t.Run("MaybeOne too many", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[{"id":1},{"id":2}]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[{"id":1},{"id":2}]`))
 		_, err := MaybeOne[row](ctx, c.From("t").MaybeSingle())
 		assert.ErrorIs(t, err, ErrTooManyRows)
 	})
 	t.Run("Rows", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[{"id":1},{"id":2},{"id":3}]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[{"id":1},{"id":2},{"id":3}]`))
 		var ids []int
 		for r, err := range Rows[row](ctx, c.From("t")) {
 			require.NoError(t, err)
@@ -827,7 +729,7 @@ func TestResults(t *testing.T) {
 		assert.Equal(t, []int{1, 2}, ids)
 	})
 	t.Run("Rows decode error", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(200, `[{"id":1},{"id":"x"}]`))
+		_, c := newFakeAPI(t, jsonReply(200, `[{"id":1},{"id":"x"}]`))
 		var n int
 		var last error
 		for _, err := range Rows[row](ctx, c.From("t")) {
@@ -841,17 +743,17 @@ func TestResults(t *testing.T) {
 
 func TestMaybeSingleExecute(t *testing.T) {
 	ctx := context.Background()
-	c, _ := setupPG(t, jsonReply(200, `[{"id":1,"name":"Kickoff"}]`))
+	_, c := newFakeAPI(t, jsonReply(200, `[{"id":1,"name":"Kickoff"}]`))
 	resp, err := c.From("events").Select("id,name").MaybeSingle().Execute(ctx)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"id":1,"name":"Kickoff"}`, string(resp.Body))
 
-	c, _ = setupPG(t, jsonReply(200, `[]`))
+	_, c = newFakeAPI(t, jsonReply(200, `[]`))
 	resp, err = c.From("events").MaybeSingle().Execute(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "null", string(resp.Body))
 
-	c, _ = setupPG(t, jsonReply(200, `[{"id":1},{"id":2}]`))
+	_, c = newFakeAPI(t, jsonReply(200, `[{"id":1},{"id":2}]`))
 	_, err = c.From("events").MaybeSingle().Execute(ctx)
 	var e *Error
 	require.ErrorAs(t, err, &e)
@@ -864,7 +766,7 @@ func TestMaybeSingleExecute(t *testing.T) {
 func TestQueryErrors(t *testing.T) {
 	ctx := context.Background()
 	t.Run("postgrest json", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(400, `{"code":"42703","details":null,"hint":"Perhaps you meant to reference the column \"todos.title\".","message":"column todos.titel does not exist"}`))
+		_, c := newFakeAPI(t, jsonReply(400, `{"code":"42703","details":null,"hint":"Perhaps you meant to reference the column \"todos.title\".","message":"column todos.titel does not exist"}`))
 		_, err := c.From("todos").Select("titel").Execute(ctx)
 		var e *Error
 		require.ErrorAs(t, err, &e)
@@ -876,17 +778,17 @@ func TestQueryErrors(t *testing.T) {
 		assert.NotContains(t, e.URL, "titel", "no query string in errors")
 	})
 	t.Run("rls", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(403, `{"code":"42501","details":null,"hint":null,"message":"new row violates row-level security policy for table \"todos\""}`))
+		_, c := newFakeAPI(t, jsonReply(403, `{"code":"42501","details":null,"hint":null,"message":"new row violates row-level security policy for table \"todos\""}`))
 		_, err := All[todo](ctx, c.From("todos").Insert(todo{Title: "x"}).Select(""))
 		assert.ErrorIs(t, err, ErrPermissionDenied)
 	})
 	t.Run("conflict", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(409, `{"code":"23505","details":"Key (username)=(ada) already exists.","hint":null,"message":"duplicate key"}`))
+		_, c := newFakeAPI(t, jsonReply(409, `{"code":"23505","details":"Key (username)=(ada) already exists.","hint":null,"message":"duplicate key"}`))
 		_, err := c.From("profiles").Insert(map[string]string{"username": "ada"}).Execute(ctx)
 		assert.ErrorIs(t, err, ErrConflict)
 	})
 	t.Run("html 502", func(t *testing.T) {
-		c, _ := setupPG(t, func(w http.ResponseWriter, r *http.Request) {
+		_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(502)
 			_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
@@ -898,21 +800,21 @@ func TestQueryErrors(t *testing.T) {
 		assert.Contains(t, e.Message, "502 Bad Gateway")
 	})
 	t.Run("404 empty body is 204", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(404, ``))
+		_, c := newFakeAPI(t, jsonReply(404, ``))
 		resp, err := c.From("todos").Delete().Eq("id", 1).Execute(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, 204, resp.Status)
 		assert.Empty(t, resp.Body)
 	})
 	t.Run("404 missing table", func(t *testing.T) {
-		c, _ := setupPG(t, jsonReply(404, `{"code":"PGRST205","details":null,"hint":"Perhaps you meant the table 'public.todos'","message":"Could not find the table 'public.todoz' in the schema cache"}`))
+		_, c := newFakeAPI(t, jsonReply(404, `{"code":"PGRST205","details":null,"hint":"Perhaps you meant the table 'public.todos'","message":"Could not find the table 'public.todoz' in the schema cache"}`))
 		_, err := c.From("todoz").Execute(ctx)
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, "PGRST205", e.Code)
 	})
 	t.Run("cancelled context", func(t *testing.T) {
-		c, _ := setupPG(t, nil)
+		_, c := newFakeAPI(t, jsonReply(200, `[]`))
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		_, err := c.From("todos").Execute(cctx)
@@ -932,19 +834,19 @@ func TestQueryRetries(t *testing.T) {
 			jsonReply(200, `[{"id":1}]`)(w, r)
 		}
 	}
-	c, s := setupPG(t, flaky())
+	s, c := newFakeAPI(t, flaky())
 	rows, err := All[todo](ctx, c.From("todos").Select("id"))
 	require.NoError(t, err)
 	assert.Len(t, rows, 1)
 	require.Len(t, s.requests(), 2)
 	assert.Equal(t, "1", s.requests()[1].Header.Get("X-Retry-Count"))
 
-	c, s = setupPG(t, flaky())
+	s, c = newFakeAPI(t, flaky())
 	_, err = c.From("todos").Insert(todo{Title: "x"}).Execute(ctx)
 	assert.Error(t, err, "writes are not retried")
 	assert.Len(t, s.requests(), 1)
 
-	c, s = setupPG(t, flaky())
+	s, c = newFakeAPI(t, flaky())
 	_, err = c.From("todos").Insert(todo{Title: "x"}).Retry().Execute(ctx)
 	require.NoError(t, err)
 	reqs := s.requests()
@@ -961,7 +863,7 @@ func TestErrInvalidQueryMatching(t *testing.T) {
 
 func TestQueryMoreOptions(t *testing.T) {
 	ctx := context.Background()
-	c, s := setupPG(t, jsonReply(204, ``, "Content-Range", "*/3"))
+	s, c := newFakeAPI(t, jsonReply(204, ``, "Content-Range", "*/3"))
 	resp, err := c.From("sessions").Delete(CountExact).In("user_id", []string{"u1", "u2"}).Execute(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 204, resp.Status)
@@ -1010,7 +912,7 @@ func TestOrValue(t *testing.T) {
 
 func TestRowsShapes(t *testing.T) {
 	ctx := context.Background()
-	c, _ := setupPG(t, jsonReply(200, `{"id":4,"title":"x"}`))
+	_, c := newFakeAPI(t, jsonReply(200, `{"id":4,"title":"x"}`))
 	var got []todo
 	for r, err := range Rows[todo](ctx, c.From("t").Single()) {
 		require.NoError(t, err)
@@ -1018,14 +920,14 @@ func TestRowsShapes(t *testing.T) {
 	}
 	assert.Equal(t, []todo{{ID: 4, Title: "x"}}, got)
 
-	c, _ = setupPG(t, jsonReply(201, ``))
+	_, c = newFakeAPI(t, jsonReply(201, ``))
 	n := 0
 	for range Rows[todo](ctx, c.From("t").Insert(todo{})) {
 		n++
 	}
 	assert.Zero(t, n)
 
-	c, _ = setupPG(t, jsonReply(500, `{"code":"XX000","message":"boom"}`))
+	_, c = newFakeAPI(t, jsonReply(500, `{"code":"XX000","message":"boom"}`))
 	for _, err := range Rows[todo](ctx, c.From("t")) {
 		assert.ErrorContains(t, err, "boom")
 	}

@@ -387,7 +387,7 @@ func TestClientsPrintASummary(t *testing.T) {
 	const uid = "6a1d5b2e-0000-4000-8000-000000000001"
 	release := make(chan struct{})
 	refreshing := make(chan struct{}, 1)
-	srv, _ := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, _ := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		refresh := r.URL.Query().Get("grant_type") == "refresh_token"
 		if refresh {
 			refreshing <- struct{}{}
@@ -395,7 +395,7 @@ func TestClientsPrintASummary(t *testing.T) {
 		}
 		writeJSON(w, 200, coreSessionJSON(t, uid, 4102444800, map[bool]string{false: "RT-OLD-SECRET", true: "RT-NEXT-SECRET"}[refresh]))
 	})
-	base := srv.URL + "/base"
+	base := srv.ProjectURL
 	c, err := NewClient(base, key)
 	require.NoError(t, err)
 	assert.Equal(t, "supabase.Client{url: "+base+", schema: public, user: not loaded yet}", c.String())

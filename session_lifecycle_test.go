@@ -290,7 +290,7 @@ func TestAccessTokenNotSendableRefused(t *testing.T) {
 	body, err := json.Marshal(map[string]any{"access_token": bad, "token_type": "bearer", "expires_in": 3600,
 		"refresh_token": "r1", "user": map[string]any{"id": "u1"}})
 	require.NoError(t, err)
-	srv, c := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, body)
 	})
 	ctx := context.Background()

@@ -90,14 +90,11 @@ func TestStorageDownloadStreamsWithBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 64 MiB")
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", strconv.Itoa(bigObject))
 		_, _ = io.Copy(w, &patternReader{n: bigObject})
-	}))
-	defer srv.Close()
-	c, err := NewClient(srv.URL, coreTestKey)
-	require.NoError(t, err)
+	})
 	h := crc32.NewIEEE()
 	var n int64
 	var dlErr error
@@ -119,20 +116,7 @@ func TestStorageDownloadStreamsWithBoundedMemory(t *testing.T) {
 // A download whose connection closes after 500 of the 1000 bytes its
 // Content-Length promised is an error, never a short file.
 func TestStorageTruncatedDownloadIsAnError(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, buf, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close()
-		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n")
-		_, _ = buf.WriteString(strings.Repeat("x", 500))
-		_ = buf.Flush()
-	}))
-	defer srv.Close()
-	c, err := NewClient(srv.URL, coreTestKey)
-	require.NoError(t, err)
+	_, c := newFakeAPI(t, shortBody(t, "application/octet-stream", 1000, strings.Repeat("x", 500)))
 	r, err := c.Storage.From("b").Download(context.Background(), "f.bin", nil)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1000), r.Size)

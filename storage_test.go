@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,62 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// wireRequest is one request exactly as the test server received it.
-type wireRequest struct {
-	Method string
-	URI    string // raw request URI (escaped path and query) without the /base prefix
-	Path   string // decoded path without the /base prefix
-	Header map[string]string
-	Body   []byte
-}
-
-// wireServer records every request under /base and answers with handler.
-type wireServer struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []wireRequest
-}
-
-// transportHeaders are set by net/http, not by the client.
-var transportHeaders = map[string]bool{"User-Agent": true, "Accept-Encoding": true, "Content-Length": true}
-
-func newWireServer(t *testing.T, handler http.HandlerFunc, opts ...Option) (*wireServer, *Client) {
-	t.Helper()
-	s := &wireServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.RequestURI, "/base/") {
-			t.Errorf("request outside the project path: %s %s", r.Method, r.RequestURI)
-			w.WriteHeader(http.StatusTeapot)
-			return
-		}
-		body, _ := io.ReadAll(r.Body)
-		h := map[string]string{}
-		for k, v := range r.Header {
-			if !transportHeaders[k] {
-				h[k] = strings.Join(v, ", ")
-			}
-		}
-		s.mu.Lock()
-		s.reqs = append(s.reqs, wireRequest{Method: r.Method, URI: strings.TrimPrefix(r.RequestURI, "/base"),
-			Path: strings.TrimPrefix(r.URL.Path, "/base"), Header: h, Body: body})
-		s.mu.Unlock()
-		r.URL.Path = strings.TrimPrefix(r.URL.Path, "/base")
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		handler(w, r)
-	}))
-	t.Cleanup(s.Close)
-	c, err := NewClient(s.URL+"/base", coreTestKey,
-		append([]Option{WithRetryPolicy(RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond})}, opts...)...)
-	require.NoError(t, err)
-	return s, c
-}
-
-func (s *wireServer) requests() []wireRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]wireRequest(nil), s.reqs...)
-}
 
 // baseHeaders are the headers of every request sent with the key.
 func baseHeaders(extra map[string]string) map[string]string {
@@ -257,7 +200,7 @@ func TestStorageRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = io.WriteString(w, tt.answer)
 			})
@@ -268,19 +211,19 @@ func TestStorageRequests(t *testing.T) {
 			r := reqs[0]
 			assert.Equal(t, tt.method, r.Method)
 			assert.Equal(t, tt.uri, r.URI)
-			assert.Equal(t, baseHeaders(tt.header), r.Header)
+			assert.Equal(t, baseHeaders(tt.header), r.Headers())
 			assert.Equal(t, tt.body, string(r.Body))
 			if tt.want != nil {
 				want := tt.want
 				switch w := want.(type) {
 				case string:
-					want = strings.ReplaceAll(w, "{base}", srv.URL+"/base")
+					want = strings.ReplaceAll(w, "{base}", srv.ProjectURL)
 				case []SignedURL:
 					for i := range w {
-						w[i].URL = strings.ReplaceAll(w[i].URL, "{base}", srv.URL+"/base")
+						w[i].URL = strings.ReplaceAll(w[i].URL, "{base}", srv.ProjectURL)
 					}
 				case *SignedUploadURL:
-					w.URL = strings.ReplaceAll(w.URL, "{base}", srv.URL+"/base")
+					w.URL = strings.ReplaceAll(w.URL, "{base}", srv.ProjectURL)
 				}
 				assert.Equal(t, want, got)
 			}
@@ -292,7 +235,7 @@ func TestStorageRequests(t *testing.T) {
 // stream the body, report the content type and size.
 func TestStorageDownload(t *testing.T) {
 	ctx := context.Background()
-	srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/png")
 		_, _ = io.WriteString(w, "PNG-BYTES")
 	})
@@ -321,7 +264,7 @@ func TestStorageDownload(t *testing.T) {
 	assert.Equal(t, "/storage/v1/object/avatars/a b/ü.png", reqs[1].Path)
 	for _, r := range reqs {
 		assert.Equal(t, "GET", r.Method)
-		assert.Equal(t, baseHeaders(nil), r.Header)
+		assert.Equal(t, baseHeaders(nil), r.Headers())
 		assert.Empty(t, r.Body)
 	}
 }
@@ -329,7 +272,7 @@ func TestStorageDownload(t *testing.T) {
 // DownloadBytes stops at MaxBytes also when Storage sends no
 // Content-Length.
 func TestStorageDownloadBytesBoundWithoutLength(t *testing.T) {
-	_, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		for range 8 {
 			_, _ = w.Write(bytes.Repeat([]byte("x"), 1024))
@@ -357,7 +300,7 @@ func TestStoragePathEscaping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "x") })
+			srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "x") })
 			rd, err := c.Storage.From("my bucket").Download(context.Background(), tt.path, nil)
 			require.NoError(t, err)
 			rd.Close()
@@ -366,7 +309,7 @@ func TestStoragePathEscaping(t *testing.T) {
 			assert.Equal(t, "/storage/v1/object/my bucket/"+tt.decoded, r.Path)
 			u, err := c.Storage.From("my bucket").PublicURL(tt.path, nil)
 			require.NoError(t, err)
-			assert.Equal(t, srv.URL+"/base/storage/v1/object/public/my%20bucket/"+tt.raw, u)
+			assert.Equal(t, srv.ProjectURL+"/storage/v1/object/public/my%20bucket/"+tt.raw, u)
 		})
 	}
 }
@@ -389,7 +332,7 @@ func TestStoragePublicURL(t *testing.T) {
 // Bad input is refused before any I/O with ErrInvalidArgument.
 func TestStorageBadInput(t *testing.T) {
 	ctx := context.Background()
-	srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) { t.Errorf("unexpected request %s", r.URL) })
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { t.Errorf("unexpected request %s", r.URL) })
 	b := c.Storage.From("docs")
 	body := strings.NewReader("x")
 	e := func(_ any, err error) error { return err }
@@ -503,7 +446,7 @@ func TestStorageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+			_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 				ct := tt.ctype
 				if ct == "" {
 					ct = "application/json"
@@ -547,7 +490,7 @@ func TestStorageErrorString(t *testing.T) {
 // Exists answers false for a missing object and fails on anything else.
 func TestStorageExists(t *testing.T) {
 	status, body := 404, `{"statusCode":"404","error":"not_found","message":"Object not found"}`
-	_, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
 	})
@@ -565,13 +508,8 @@ func TestStorageExists(t *testing.T) {
 // the key on a per-user client.
 func TestStorageBearer(t *testing.T) {
 	ctx := context.Background()
-	srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/auth/v1/token" {
-			writeJSON(w, 200, coreSessionJSON(t, "u1", 4102444800, "r1"))
-			return
-		}
-		_, _ = io.WriteString(w, `[]`)
-	})
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, `[]`) })
+	srv.answerSessions("u1", 4102444800, "r1")
 	_, err := c.Storage.From("b").List(ctx, "", nil)
 	require.NoError(t, err)
 	s, err := c.Auth.SignInWithPassword(ctx, "a@b.c", "pw")
@@ -589,11 +527,11 @@ func TestStorageBearer(t *testing.T) {
 
 	reqs := srv.requests()
 	require.Len(t, reqs, 4)
-	assert.Equal(t, "Bearer "+coreTestKey, reqs[0].Header["Authorization"])
-	assert.Equal(t, "Bearer "+s.AccessToken, reqs[2].Header["Authorization"])
-	assert.Equal(t, "Bearer other-user-jwt", reqs[3].Header["Authorization"])
+	assert.Equal(t, "Bearer "+coreTestKey, reqs[0].Headers()["Authorization"])
+	assert.Equal(t, "Bearer "+s.AccessToken, reqs[2].Headers()["Authorization"])
+	assert.Equal(t, "Bearer other-user-jwt", reqs[3].Headers()["Authorization"])
 	for _, r := range reqs {
-		assert.Equal(t, coreTestKey, r.Header["Apikey"])
+		assert.Equal(t, coreTestKey, r.Headers()["Apikey"])
 	}
 }
 
@@ -657,16 +595,12 @@ func TestStorageUploadContentLength(t *testing.T) {
 	var lengths []int64
 	var encodings [][]string
 	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		lengths, encodings = append(lengths, r.ContentLength), append(encodings, r.TransferEncoding)
 		mu.Unlock()
 		_, _ = io.WriteString(w, `{"Id":"1","Key":"b/a"}`)
-	}))
-	defer srv.Close()
-	c, err := NewClient(srv.URL, coreTestKey)
-	require.NoError(t, err)
+	})
 	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
 	require.NoError(t, err)
 	defer f.Close()
@@ -695,7 +629,7 @@ func TestStorageUploadContentLength(t *testing.T) {
 func TestStorageRetries(t *testing.T) {
 	ctx := context.Background()
 	fail := 1
-	srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		if fail > 0 {
 			fail--
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -708,7 +642,7 @@ func TestStorageRetries(t *testing.T) {
 	assert.Equal(t, "ok", string(data))
 	reqs := srv.requests()
 	require.Len(t, reqs, 2)
-	assert.Equal(t, "1", reqs[1].Header["X-Retry-Count"])
+	assert.Equal(t, "1", reqs[1].Headers()["X-Retry-Count"])
 
 	fail = 1
 	_, err = c.Storage.From("b").Upload(ctx, "a", strings.NewReader("x"), nil)
@@ -727,7 +661,7 @@ func TestStorageUploadReplayAfterExpiredJWT(t *testing.T) {
 	var mu sync.Mutex
 	rejected := map[string]bool{}
 	exp := int64(4102444800)
-	srv, c := newWireServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		if r.URL.Path == "/auth/v1/token" {
@@ -760,9 +694,9 @@ func TestStorageUploadReplayAfterExpiredJWT(t *testing.T) {
 	require.NotEqual(t, tokA.AccessToken, tokB.AccessToken)
 	reqs := srv.requests()
 	require.Len(t, reqs, 4)
-	assert.Equal(t, "Bearer "+tokA.AccessToken, reqs[1].Header["Authorization"])
+	assert.Equal(t, "Bearer "+tokA.AccessToken, reqs[1].Headers()["Authorization"])
 	assert.Equal(t, "/auth/v1/token?grant_type=refresh_token", reqs[2].URI)
-	assert.Equal(t, "Bearer "+tokB.AccessToken, reqs[3].Header["Authorization"])
+	assert.Equal(t, "Bearer "+tokB.AccessToken, reqs[3].Headers()["Authorization"])
 	assert.Equal(t, "payload-1", string(reqs[1].Body))
 	assert.Equal(t, "payload-1", string(reqs[3].Body), "the replay sends the whole body again")
 
@@ -780,5 +714,5 @@ func TestStorageUploadReplayAfterExpiredJWT(t *testing.T) {
 	require.NoError(t, err)
 	reqs = srv.requests()
 	require.Len(t, reqs, 7)
-	assert.Equal(t, "Bearer "+tokC.AccessToken, reqs[6].Header["Authorization"])
+	assert.Equal(t, "Bearer "+tokC.AccessToken, reqs[6].Headers()["Authorization"])
 }

@@ -82,10 +82,40 @@ type LockingStore interface {
 	Lock(ctx context.Context) (unlock func(), err error)
 }
 
-// MemoryStore keeps the session in memory; it is the default store.
+// CodeVerifierStore is implemented by a SessionStore that also keeps the
+// code verifier of a pending PKCE flow (see FlowPKCE), from the call that
+// starts it (SignInWithOAuthURL, SignInWithOTP, ...) to
+// ExchangeCodeForSession. MemoryStore and FileStore implement it; with a
+// FileStore, a command-line tool can print the sign-in URL, exit, and
+// exchange the code in its next run.
+//
+// A store keeps one verifier: starting a flow replaces the verifier of the
+// previous one, whose code can then no longer be exchanged (supabase-js
+// without flow ids does the same). The verifier is a secret (with the code
+// it signs the user in): keep it where the session is kept, never print or
+// log it. The value is opaque; store it as given.
+//
+// With a SessionStore that does not implement CodeVerifierStore, the
+// client keeps the verifier in memory: the code must then be exchanged by
+// the same client, in the same process.
+//
+// Implementations must be safe for concurrent use. LoadCodeVerifier
+// returns "" and no error when no verifier is stored; DeleteCodeVerifier
+// of nothing is no error. supabase-js keeps the verifier in its storage
+// under "<storageKey>-code-verifier".
+type CodeVerifierStore interface {
+	SaveCodeVerifier(ctx context.Context, verifier string) error
+	LoadCodeVerifier(ctx context.Context) (string, error)
+	DeleteCodeVerifier(ctx context.Context) error
+}
+
+// MemoryStore keeps the session in memory; it is the default store. It
+// also keeps the code verifier of a pending PKCE flow (see
+// CodeVerifierStore).
 type MemoryStore struct {
-	mu sync.Mutex
-	s  *Session
+	mu       sync.Mutex
+	s        *Session
+	verifier string
 }
 
 // NewMemoryStore returns an empty in-memory store.
@@ -145,6 +175,39 @@ func (m *MemoryStore) Delete(context.Context) error {
 	return nil
 }
 
+// SaveCodeVerifier keeps the code verifier of a pending PKCE flow,
+// replacing any earlier one.
+func (m *MemoryStore) SaveCodeVerifier(_ context.Context, verifier string) error {
+	if m == nil {
+		return errNoMemoryStore
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.verifier = verifier
+	return nil
+}
+
+// LoadCodeVerifier returns the kept code verifier, "" when there is none.
+func (m *MemoryStore) LoadCodeVerifier(context.Context) (string, error) {
+	if m == nil {
+		return "", errNoMemoryStore
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.verifier, nil
+}
+
+// DeleteCodeVerifier forgets the kept code verifier.
+func (m *MemoryStore) DeleteCodeVerifier(context.Context) error {
+	if m == nil {
+		return errNoMemoryStore
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.verifier = ""
+	return nil
+}
+
 // FileStore keeps the session in a JSON file readable only by its owner
 // (mode 0600), for scripts and command-line tools. Writes are atomic
 // (write to a temporary file, then rename), and refreshes, sign-ins and
@@ -154,7 +217,12 @@ func (m *MemoryStore) Delete(context.Context) error {
 // never send a refresh token twice nor lose a rotated one, and a refresh
 // that one process is committing never overwrites another's sign-out or
 // sign-in. Without flock (non-Unix systems) only the goroutines of one
-// process are serialised. Create it with NewFileStore.
+// process are serialised.
+//
+// The code verifier of a pending PKCE flow (see CodeVerifierStore) is kept
+// beside it, in path+".code-verifier" (0600, written atomically), so that
+// the process exchanging the code need not be the one that started the
+// flow. Create it with NewFileStore.
 type FileStore struct {
 	path string
 	// sem (one slot) serialises this process's goroutines around the file
@@ -226,32 +294,42 @@ func (f *FileStore) Save(_ context.Context, s *Session) error {
 	if err != nil {
 		return fmt.Errorf("supabase: encoding session: %w", err)
 	}
-	dir := filepath.Dir(f.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("supabase: session directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+".*.tmp")
-	if err != nil {
+	if err := writeFileAtomic(f.path, data); err != nil {
 		return fmt.Errorf("supabase: writing session file: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to path with mode 0600: to a temporary file
+// in the same directory (created 0700 if missing), synced, then renamed
+// over path, so a reader sees the old content or the new, never a part.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("supabase: writing session file: %w", err)
+		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("supabase: writing session file: %w", err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("supabase: writing session file: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("supabase: writing session file: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return fmt.Errorf("supabase: writing session file: %w", err)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
 	}
 	// Make the rename itself durable; not every platform can sync a directory.
 	if d, err := os.Open(dir); err == nil {
@@ -300,4 +378,45 @@ func (f *FileStore) Lock(ctx context.Context) (func(), error) {
 	}
 	var once sync.Once
 	return func() { once.Do(func() { unlock(); release() }) }, nil
+}
+
+// verifierPath is the file that keeps the code verifier.
+func (f *FileStore) verifierPath() string { return f.path + ".code-verifier" }
+
+// SaveCodeVerifier writes the code verifier of a pending PKCE flow
+// atomically, mode 0600, replacing any earlier one.
+func (f *FileStore) SaveCodeVerifier(_ context.Context, verifier string) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(f.verifierPath(), []byte(verifier)); err != nil {
+		return fmt.Errorf("supabase: writing code verifier file: %w", err)
+	}
+	return nil
+}
+
+// LoadCodeVerifier reads the kept code verifier; a missing file is none.
+func (f *FileStore) LoadCodeVerifier(context.Context) (string, error) {
+	if err := f.check(); err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(f.verifierPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("supabase: reading code verifier file: %w", err)
+	}
+	return string(data), nil
+}
+
+// DeleteCodeVerifier removes the code verifier file.
+func (f *FileStore) DeleteCodeVerifier(context.Context) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	if err := os.Remove(f.verifierPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("supabase: deleting code verifier file: %w", err)
+	}
+	return nil
 }

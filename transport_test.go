@@ -231,18 +231,9 @@ func TestTransportParseRetryAfter(t *testing.T) {
 	assert.Equal(t, time.Duration(0), parseRetryAfter("later", now))
 }
 
-// hostileClient is a client of the project at srv with fast retries.
-func hostileClient(t *testing.T, srv *hostileServer, opts ...Option) *Client {
-	t.Helper()
-	c, err := NewClient(srv.URL, coreTestKey, append([]Option{
-		WithRetryPolicy(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond})}, opts...)...)
-	require.NoError(t, err)
-	return c
-}
-
 // assertRedirectRefused checks the typed error: the status, and the
 // Location's origin without its path or query.
-func assertRedirectRefused(t *testing.T, err error, status int, service string, other *hostileServer) {
+func assertRedirectRefused(t *testing.T, err error, status int, service string, other *fakeAPI) {
 	t.Helper()
 	require.ErrorIs(t, err, ErrRedirect)
 	var e *Error
@@ -258,7 +249,7 @@ func assertRedirectRefused(t *testing.T, err error, status int, service string, 
 // redirect to another host sends that host nothing (net/http would forward
 // apikey there, and turn a 302/303 POST into a GET reported as success).
 func TestRedirectsAreNeverFollowed(t *testing.T) {
-	other := newOtherHost(t, func(w http.ResponseWriter, r *http.Request) {
+	other := newForeignAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`[{"id":666}]`))
 	})
 	for _, tc := range []struct {
@@ -290,8 +281,8 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			project := newHostileServer(t, redirectTo(tc.status, func() string { return other.URL }))
-			err := tc.run(hostileClient(t, project))
+			project, c := newFakeAPI(t, redirectTo(tc.status, func() string { return other.URL }))
+			err := tc.run(c)
 			assertRedirectRefused(t, err, tc.status, ServiceREST, other)
 			assert.Len(t, project.requests(), 1, "a redirect is not retried")
 			assert.Empty(t, other.requests(), "nothing may reach the other host")
@@ -302,9 +293,10 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 // TestSameOriginRedirectRefused: Supabase never redirects an API call, so
 // even a redirect to the same server is refused rather than followed.
 func TestSameOriginRedirectRefused(t *testing.T) {
-	var project *hostileServer
-	project = newHostileServer(t, redirectTo(http.StatusTemporaryRedirect, func() string { return project.URL }))
-	_, err := hostileClient(t, project).From("todos").Insert(map[string]any{"a": 1}).Execute(context.Background())
+	var project *fakeAPI
+	var c *Client
+	project, c = newFakeAPI(t, redirectTo(http.StatusTemporaryRedirect, func() string { return project.URL }))
+	_, err := c.From("todos").Insert(map[string]any{"a": 1}).Execute(context.Background())
 	assertRedirectRefused(t, err, http.StatusTemporaryRedirect, ServiceREST, project)
 	assert.Len(t, project.requests(), 1)
 }
@@ -313,11 +305,10 @@ func TestSameOriginRedirectRefused(t *testing.T) {
 // the password to the other host and adopt its session; a refresh answered
 // 307 would send it the refresh token.
 func TestAuthRedirectsNeverCarrySecrets(t *testing.T) {
-	other := newOtherHost(t, func(w http.ResponseWriter, r *http.Request) {
+	other := newForeignAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, coreSessionJSON(t, "intruder", time.Now().Add(time.Hour).Unix(), "r-intruder"))
 	})
-	project := newHostileServer(t, redirectTo(http.StatusTemporaryRedirect, func() string { return other.URL }))
-	c := hostileClient(t, project)
+	project, c := newFakeAPI(t, redirectTo(http.StatusTemporaryRedirect, func() string { return other.URL }))
 	_, err := c.Auth.SignInWithPassword(context.Background(), "ada@example.com", "correct horse")
 	assertRedirectRefused(t, err, http.StatusTemporaryRedirect, ServiceAuth, other)
 	_, err = c.Auth.Session(context.Background())
@@ -337,17 +328,16 @@ func TestAuthRedirectsNeverCarrySecrets(t *testing.T) {
 // says; the copy keeps its Transport, Jar and Timeout, and the caller's
 // client is left as it was.
 func TestRedirectsRefusedWithCallersClient(t *testing.T) {
-	other := newOtherHost(t, func(w http.ResponseWriter, r *http.Request) {
+	other := newForeignAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`[]`))
 	})
-	project := newHostileServer(t, redirectTo(http.StatusFound, func() string { return other.URL }))
 	follow := func(*http.Request, []*http.Request) error { return nil }
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	own := &http.Client{Transport: tr, Jar: jar, Timeout: 7 * time.Second, CheckRedirect: follow}
-	c := hostileClient(t, project, WithHTTPClient(own))
+	_, c := newFakeAPI(t, redirectTo(http.StatusFound, func() string { return other.URL }), WithHTTPClient(own))
 
 	_, err = c.From("todos").Select("id").Execute(context.Background())
 	assertRedirectRefused(t, err, http.StatusFound, ServiceREST, other)
@@ -381,8 +371,7 @@ func assertTooLarge(t *testing.T, err error, service, what string, limit int64) 
 // unbounded reader is stopped by the allocation budget, and fails).
 func TestBufferedReadsAreBounded(t *testing.T) {
 	const limit = 1 << 20
-	srv := newHostileServer(t, endlessRows())
-	c := hostileClient(t, srv, WithMaxResponseSize(limit))
+	_, c := newFakeAPI(t, endlessRows(), WithMaxResponseSize(limit))
 	for _, tc := range []struct {
 		name    string
 		service string
@@ -414,11 +403,10 @@ func TestBufferedReadsAreBounded(t *testing.T) {
 // TestDeclaredLengthOverLimitNotRead: a Content-Length over the limit is
 // refused before anything is read.
 func TestDeclaredLengthOverLimitNotRead(t *testing.T) {
-	srv := newHostileServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(64<<20))
 		endlessRows()(w, r)
-	})
-	c := hostileClient(t, srv, WithMaxResponseSize(32<<20))
+	}, WithMaxResponseSize(32<<20))
 	var err error
 	allocated := withAllocBudget(t, allocBudget, func(ctx context.Context) {
 		_, err = c.From("todos").Select("id").Execute(ctx)
@@ -462,7 +450,7 @@ func TestRowsBoundsEachRow(t *testing.T) {
 	const limit = 1 << 20
 	row := `{"id":7,"title":"` + strings.Repeat("z", 1000) + `"}`
 	many := 8 * limit / len(row) // rows adding up to 8 times the limit
-	srv := newHostileServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/rest/v1/row":
 			endlessRow()(w, r)
@@ -479,8 +467,7 @@ func TestRowsBoundsEachRow(t *testing.T) {
 			}
 			_, _ = io.WriteString(w, "]")
 		}
-	})
-	c := hostileClient(t, srv, WithMaxRowSize(limit))
+	}, WithMaxRowSize(limit))
 	collect := func(ctx context.Context, table string) (ids []int, err error) {
 		for row, err := range Rows[streamRow](ctx, c.From(table).Select("id")) {
 			if err != nil {
@@ -542,11 +529,10 @@ func TestHeaderTimeoutIsNotRetried(t *testing.T) {
 // default client's header timeout shortened: the server sees one attempt.
 func TestHeaderTimeoutOverTheNetwork(t *testing.T) {
 	var arrived atomic.Int32
-	srv := newHostileServer(t, neverSendHeaders(&arrived))
 	hc := defaultHTTPClient()
 	hc.Transport.(*http.Transport).ResponseHeaderTimeout = 50 * time.Millisecond
 	defer hc.CloseIdleConnections()
-	c := hostileClient(t, srv, WithHTTPClient(hc))
+	_, c := newFakeAPI(t, neverSendHeaders(&arrived), WithHTTPClient(hc))
 	_, err := All[streamRow](context.Background(), c.From("todos").Select("id"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "timeout awaiting response headers")
@@ -557,14 +543,13 @@ func TestHeaderTimeoutOverTheNetwork(t *testing.T) {
 // *Error with the status, Service "auth" and ErrInvalidResponse; the body
 // (which may hold tokens) is not quoted, and no session is adopted.
 func TestUndecodableAuthAnswer(t *testing.T) {
-	srv := newHostileServer(t, func(w http.ResponseWriter, r *http.Request) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/auth/v1/user" {
 			writeJSON(w, http.StatusOK, []byte(`["not","a","user"]`))
 			return
 		}
 		truncatedJSON(`{"access_token":"eyJhbGciOiJIUzI1NiJ9.secret-part`)(w, r)
 	})
-	c := hostileClient(t, srv)
 	_, err := c.Auth.SignInWithPassword(context.Background(), "ada@example.com", "pw")
 	assertInvalidAuthAnswer(t, err)
 	assert.NotContains(t, err.Error(), "secret-part")

@@ -526,9 +526,9 @@ func TestVerifierOptionsValidate(t *testing.T) {
 
 // middlewareFixture is a base client whose PostgREST requests the test
 // server records, and an HS256 verifier on the fixed clock.
-func middlewareFixture(t *testing.T) (*coreServer, *Client, *Verifier) {
+func middlewareFixture(t *testing.T) (*fakeAPI, *Client, *Verifier) {
 	t.Helper()
-	srv, base := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
+	srv, base := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, []byte(`[]`)) })
 	v, err := NewVerifier("http://127.0.0.1:54321", WithJWTSecret(verifySecret), fixedClock())
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, v.Close()) })

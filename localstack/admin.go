@@ -3,7 +3,6 @@ package localstack
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -79,13 +78,21 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request) {
 		if users == nil {
 			users = []*user{}
 		}
+		// As Supabase Auth writes them: the request's own URL (as Auth
+		// sees it, behind the gateway) with page replaced.
 		w.Header().Set("X-Total-Count", strconv.FormatInt(total, 10))
 		last := int((total + int64(perPage) - 1) / int64(perPage))
+		pageURL := func(n int) string {
+			q := r.URL.Query()
+			q.Del("apikey") // the gateway hides the key from Auth
+			q.Set("page", strconv.Itoa(n))
+			return "</admin/users?" + q.Encode() + ">"
+		}
 		link := ""
 		if page < last {
-			link = fmt.Sprintf(`</admin/users?page=%d&per_page=%d>; rel="next", `, page+1, perPage)
+			link = pageURL(page+1) + `; rel="next", `
 		}
-		link += fmt.Sprintf(`</admin/users?page=%d&per_page=%d>; rel="last"`, last, perPage)
+		link += pageURL(last) + `; rel="last"`
 		w.Header().Set("Link", link)
 		writeJSON(w, http.StatusOK, map[string]any{"aud": "authenticated", "users": users})
 		return nil
@@ -281,6 +288,83 @@ func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 			writeJSON(w, http.StatusOK, map[string]any{})
+			return nil
+		})
+	})
+}
+
+// factor is a row of auth.mfa_factors in Supabase Auth's JSON shape.
+type factor struct {
+	ID               string     `json:"id"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	Status           string     `json:"status"`
+	FriendlyName     string     `json:"friendly_name,omitempty"`
+	FactorType       string     `json:"factor_type"`
+	Phone            *string    `json:"phone"`
+	LastChallengedAt *time.Time `json:"last_challenged_at"`
+}
+
+const factorColumns = `id, created_at, updated_at, status::text, coalesce(friendly_name, ''), factor_type::text, phone, last_challenged_at`
+
+func scanFactor(row pgx.CollectableRow) (factor, error) {
+	var f factor
+	err := row.Scan(&f.ID, &f.CreatedAt, &f.UpdatedAt, &f.Status, &f.FriendlyName, &f.FactorType, &f.Phone, &f.LastChallengedAt)
+	f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
+	return f, err
+}
+
+// adminListFactors is GET /admin/users/{id}/factors.
+func (s *Server) adminListFactors(w http.ResponseWriter, r *http.Request) {
+	s.admin(w, r, func(ctx context.Context) error {
+		u, err := s.adminUser(ctx, s.pool, r)
+		if err != nil {
+			return err
+		}
+		rows, err := s.pool.Query(ctx, `SELECT `+factorColumns+` FROM auth.mfa_factors WHERE user_id = $1 ORDER BY created_at`, u.ID)
+		if err != nil {
+			return err
+		}
+		fs, err := pgx.CollectRows(rows, scanFactor)
+		if err != nil {
+			return err
+		}
+		if fs == nil {
+			fs = []factor{}
+		}
+		writeJSON(w, http.StatusOK, fs)
+		return nil
+	})
+}
+
+// adminDeleteFactor is DELETE /admin/users/{id}/factors/{factor_id}: the
+// factor goes, and the user's sessions fall back to aal1.
+func (s *Server) adminDeleteFactor(w http.ResponseWriter, r *http.Request) {
+	s.admin(w, r, func(ctx context.Context) error {
+		return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
+			u, err := s.adminUser(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			id := r.PathValue("factor_id")
+			if !isUUID(id) {
+				return authErr(http.StatusNotFound, "validation_failed", "factor_id must be an UUID")
+			}
+			rows, err := tx.Query(ctx, `DELETE FROM auth.mfa_factors WHERE id = $1 AND user_id = $2 RETURNING `+factorColumns, id, u.ID)
+			if err != nil {
+				return err
+			}
+			fs, err := pgx.CollectRows(rows, scanFactor)
+			if err != nil {
+				return err
+			}
+			if len(fs) == 0 {
+				return authErr(http.StatusNotFound, "mfa_factor_not_found", "Factor not found")
+			}
+			if _, err := tx.Exec(ctx, `UPDATE auth.sessions SET aal = 'aal1', updated_at = now() WHERE user_id = $1`, u.ID); err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, fs[0])
 			return nil
 		})
 	})

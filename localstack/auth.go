@@ -47,6 +47,8 @@ type user struct {
 	UpdatedAt          time.Time       `json:"updated_at"`
 	BannedUntil        *time.Time      `json:"banned_until,omitempty"`
 	IsAnonymous        bool            `json:"is_anonymous"`
+	RecoverySentAt     *time.Time      `json:"recovery_sent_at,omitempty"`
+	InvitedAt          *time.Time      `json:"invited_at,omitempty"`
 
 	password string // bcrypt hash, never encoded
 }
@@ -65,17 +67,19 @@ type identity struct {
 
 const userColumns = `id, aud, role, coalesce(email, ''), email_confirmed_at, coalesce(phone, ''),
 	phone_confirmed_at, confirmation_sent_at, confirmed_at, coalesce(new_email, ''), last_sign_in_at,
-	raw_app_meta_data, raw_user_meta_data, created_at, updated_at, banned_until, is_anonymous, encrypted_password`
+	raw_app_meta_data, raw_user_meta_data, created_at, updated_at, banned_until, is_anonymous, encrypted_password,
+	recovery_sent_at, invited_at`
 
 func scanUser(row pgx.Row) (*user, error) {
 	u := &user{}
 	err := row.Scan(&u.ID, &u.Aud, &u.Role, &u.Email, &u.EmailConfirmedAt, &u.Phone,
 		&u.PhoneConfirmedAt, &u.ConfirmationSentAt, &u.ConfirmedAt, &u.NewEmail, &u.LastSignInAt,
-		&u.AppMetadata, &u.UserMetadata, &u.CreatedAt, &u.UpdatedAt, &u.BannedUntil, &u.IsAnonymous, &u.password)
+		&u.AppMetadata, &u.UserMetadata, &u.CreatedAt, &u.UpdatedAt, &u.BannedUntil, &u.IsAnonymous, &u.password,
+		&u.RecoverySentAt, &u.InvitedAt)
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range []**time.Time{&u.EmailConfirmedAt, &u.PhoneConfirmedAt, &u.ConfirmationSentAt, &u.ConfirmedAt, &u.LastSignInAt, &u.BannedUntil} {
+	for _, t := range []**time.Time{&u.EmailConfirmedAt, &u.PhoneConfirmedAt, &u.ConfirmationSentAt, &u.ConfirmedAt, &u.LastSignInAt, &u.BannedUntil, &u.RecoverySentAt, &u.InvitedAt} {
 		if *t != nil {
 			v := (*t).UTC()
 			*t = &v
@@ -84,6 +88,10 @@ func scanUser(row pgx.Row) (*user, error) {
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return u, nil
 }
+
+// emailCond finds the user signing in with an email: SSO users, who may
+// share it, never do.
+const emailCond = "lower(email) = $1 AND NOT is_sso_user"
 
 // findUser loads the live user matching cond (a fixed SQL condition on
 // auth.users with $1 as its one argument) with its identities. It returns
@@ -289,6 +297,17 @@ type newUser struct {
 	anonymous              bool
 	role                   string
 	userMeta, appMeta      json.RawMessage
+	// provider, providerID and identityData describe a provider identity
+	// (an OAuth or ID token sign-in); by default the identity is the
+	// email's or the phone's.
+	provider, providerID string
+	identityData         map[string]any
+	sso                  bool
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // createUser inserts a user with its identity. It answers the
@@ -296,6 +315,8 @@ type newUser struct {
 func (s *Server) createUser(ctx context.Context, tx pgx.Tx, n newUser, existsErr *authError) (*user, error) {
 	provider := "email"
 	switch {
+	case n.provider != "":
+		provider = n.provider
 	case n.anonymous:
 		provider = ""
 	case n.email == "":
@@ -331,11 +352,11 @@ func (s *Server) createUser(ctx context.Context, tx pgx.Tx, n newUser, existsErr
 	}
 	var id string
 	err := tx.QueryRow(ctx, `INSERT INTO auth.users (email, phone, encrypted_password, role, raw_app_meta_data, raw_user_meta_data,
-			email_confirmed_at, phone_confirmed_at, confirmation_sent_at, is_anonymous)
+			email_confirmed_at, phone_confirmed_at, confirmation_sent_at, is_anonymous, is_sso_user)
 		VALUES (nullif($1, ''), nullif($2, ''), $3, $4, $5, $6,
-			CASE WHEN $7 THEN now() END, CASE WHEN $8 THEN now() END, CASE WHEN $9 THEN now() END, $10)
+			CASE WHEN $7 THEN now() END, CASE WHEN $8 THEN now() END, CASE WHEN $9 THEN now() END, $10, $11)
 		RETURNING id`,
-		n.email, n.phone, hash, role, appJSON, userMeta, n.emailConfirmed, n.phoneConfirmed, n.confirmationSent, n.anonymous).Scan(&id)
+		n.email, n.phone, hash, role, appJSON, userMeta, n.emailConfirmed, n.phoneConfirmed, n.confirmationSent, n.anonymous, n.sso).Scan(&id)
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" && existsErr != nil {
@@ -344,16 +365,19 @@ func (s *Server) createUser(ctx context.Context, tx pgx.Tx, n newUser, existsErr
 		return nil, err
 	}
 	if provider != "" {
-		data := map[string]any{"sub": id, "email_verified": n.emailConfirmed, "phone_verified": n.phoneConfirmed}
-		if n.email != "" {
-			data["email"] = n.email
-		}
-		if n.phone != "" {
-			data["phone"] = n.phone
+		data, providerID := n.identityData, n.providerID
+		if n.provider == "" {
+			data, providerID = map[string]any{"sub": id, "email_verified": n.emailConfirmed, "phone_verified": n.phoneConfirmed}, id
+			if n.email != "" {
+				data["email"] = n.email
+			}
+			if n.phone != "" {
+				data["phone"] = n.phone
+			}
 		}
 		dataJSON, _ := json.Marshal(data)
-		if _, err := tx.Exec(ctx, `INSERT INTO auth.identities (provider_id, user_id, identity_data, provider) VALUES ($1::text, $1::text::uuid, $2, $3)`,
-			id, dataJSON, provider); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO auth.identities (provider_id, user_id, identity_data, provider) VALUES ($1, $2, $3, $4)`,
+			providerID, id, dataJSON, provider); err != nil {
 			return nil, err
 		}
 	}
@@ -368,13 +392,17 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) settings(w http.ResponseWriter, r *http.Request) {
+	external := map[string]bool{"email": true, "phone": true, "anonymous_users": s.cfg.AllowAnonymousSignIns}
+	for _, p := range s.cfg.OAuthProviders {
+		external[p] = true
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"external":           map[string]bool{"email": true, "phone": true, "anonymous_users": s.cfg.AllowAnonymousSignIns},
+		"external":           external,
 		"disable_signup":     false,
 		"mailer_autoconfirm": !s.cfg.RequireEmailConfirmation,
 		"phone_autoconfirm":  true,
 		"sms_provider":       "",
-		"saml_enabled":       false,
+		"saml_enabled":       len(s.cfg.SSODomains) > 0,
 	})
 }
 
@@ -388,10 +416,12 @@ func (s *Server) authNotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 type signupParams struct {
-	Email    string          `json:"email"`
-	Phone    string          `json:"phone"`
-	Password string          `json:"password"`
-	Data     json.RawMessage `json:"data"`
+	Email               string          `json:"email"`
+	Phone               string          `json:"phone"`
+	Password            string          `json:"password"`
+	Data                json.RawMessage `json:"data"`
+	CodeChallenge       string          `json:"code_challenge"`
+	CodeChallengeMethod string          `json:"code_challenge_method"`
 }
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
@@ -440,12 +470,30 @@ func (s *Server) doSignup(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkPassword(p.Password); err != nil {
 		return err
 	}
+	pk := pkceParams{challenge: p.CodeChallenge, method: p.CodeChallengeMethod}
+	if err := pk.validate(); err != nil {
+		return err
+	}
+	redirectTo := s.referrer(r, "")
+	// An email sign-up waiting for confirmation is sent the confirmation
+	// email, a PKCE one when the client sent a code challenge.
+	confirmation := func(tx pgx.Tx, w http.ResponseWriter, u *user) error {
+		if email == "" || !s.cfg.RequireEmailConfirmation {
+			return nil
+		}
+		if pk.isPKCE() {
+			if _, err := s.createFlowState(ctx, tx, newFlow{pkce: pk, providerType: "email", authMethod: methodEmailSignup, userID: u.ID}); err != nil {
+				return err
+			}
+		}
+		return s.sendEmail(ctx, tx, w, r, u, "signup", pk.isPKCE(), redirectTo)
+	}
 	confirm := !s.cfg.RequireEmailConfirmation
 	n := newUser{email: email, phone: phone, password: p.Password, userMeta: p.Data,
 		emailConfirmed: confirm && email != "", phoneConfirmed: phone != "" && email == "",
 		confirmationSent: !confirm && email != ""}
 	return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
-		cond, arg := "lower(email) = $1", email
+		cond, arg := emailCond, email
 		if email == "" {
 			cond, arg = "phone = $1", phone
 		}
@@ -460,8 +508,7 @@ func (s *Server) doSignup(w http.ResponseWriter, r *http.Request) error {
 			}
 			// An unconfirmed sign-up is repeated: Supabase Auth sends the
 			// confirmation again and answers with the same user.
-			_, err := tx.Exec(ctx, `UPDATE auth.users SET confirmation_sent_at = now(), updated_at = now() WHERE id = $1`, existing.ID)
-			if err != nil {
+			if err := confirmation(tx, w, existing); err != nil {
 				return err
 			}
 			u, err := findUser(ctx, tx, "id = $1", existing.ID)
@@ -476,6 +523,12 @@ func (s *Server) doSignup(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if u.ConfirmedAt == nil {
+			if err := confirmation(tx, w, u); err != nil {
+				return err
+			}
+			if u, err = findUser(ctx, tx, "id = $1", u.ID); err != nil {
+				return err
+			}
 			writeJSON(w, http.StatusOK, u)
 			return nil
 		}
@@ -510,15 +563,30 @@ func (s *Server) inTx(ctx context.Context, w http.ResponseWriter, f func(tx pgx.
 	if kept != nil {
 		return kept
 	}
+	for _, f := range buf.committed {
+		f()
+	}
 	buf.flush(w)
 	return nil
 }
 
 // bufferedWriter holds a response until it may be sent.
 type bufferedWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
+	header    http.Header
+	status    int
+	body      bytes.Buffer
+	committed []func() // run once the transaction committed, before the answer
+}
+
+// onCommit runs f once the transaction of inTx's writer w has committed
+// (at once for any other writer): what must not happen for a rolled-back
+// request, e.g. delivering an email.
+func onCommit(w http.ResponseWriter, f func()) {
+	if b, ok := w.(*bufferedWriter); ok {
+		b.committed = append(b.committed, f)
+		return
+	}
+	f()
 }
 
 func (b *bufferedWriter) Header() http.Header { return b.header }
@@ -557,8 +625,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		err = s.passwordGrant(w, r)
 	case "refresh_token":
 		err = s.refreshGrant(w, r)
+	case "pkce":
+		err = s.pkceGrant(w, r)
+	case "id_token":
+		err = s.idTokenGrant(w, r)
 	default:
-		err = authErr(http.StatusBadRequest, "validation_failed", "unsupported_grant_type")
+		err = authErr(http.StatusBadRequest, "invalid_credentials", "unsupported_grant_type")
 	}
 	if err != nil {
 		s.writeAuthError(w, r, err)
@@ -582,7 +654,7 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request) error {
 		return authErr(http.StatusBadRequest, "validation_failed", "missing email or phone")
 	}
 	return s.inTx(ctx, w, func(tx pgx.Tx, w http.ResponseWriter) error {
-		cond, arg := "lower(email) = $1", email
+		cond, arg := emailCond, email
 		if email == "" {
 			cond, arg = "phone = $1", phone
 		}
@@ -596,7 +668,16 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request) error {
 		if u != nil && u.password != "" {
 			hash = []byte(u.password)
 		}
-		if bcrypt.CompareHashAndPassword(hash, []byte(p.Password)) != nil || u == nil || u.password == "" {
+		valid := (*s.compareHash.Load())(hash, []byte(p.Password)) == nil
+		if u == nil || u.password == "" {
+			return invalid
+		}
+		// Supabase Auth tells a banned user so before looking at the
+		// password.
+		if u.banned(s.now()) {
+			return authErr(http.StatusBadRequest, "user_banned", "User is banned")
+		}
+		if !valid {
 			return invalid
 		}
 		if email != "" && u.EmailConfirmedAt == nil {
@@ -604,9 +685,6 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request) error {
 		}
 		if email == "" && u.PhoneConfirmedAt == nil {
 			return authErr(http.StatusBadRequest, "phone_not_confirmed", "Phone not confirmed")
-		}
-		if u.banned(time.Now()) {
-			return authErr(http.StatusBadRequest, "user_banned", "User is banned")
 		}
 		resp, err := s.startSession(ctx, tx, u, "password")
 		if err != nil {

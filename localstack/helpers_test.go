@@ -2,6 +2,9 @@ package localstack_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -167,4 +170,20 @@ func signedToken(t *testing.T, c *client, claims map[string]any) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// verifyES256 checks an ES256 JWT against a JWK's coordinates.
+func verifyES256(t *testing.T, token, x, y string) bool {
+	t.Helper()
+	xb, err1 := base64.RawURLEncoding.DecodeString(x)
+	yb, err2 := base64.RawURLEncoding.DecodeString(y)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("coordinates: %v %v", err1, err2)
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, xb...), yb...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = jwt.Parse(token, func(*jwt.Token) (any, error) { return pub, nil }, jwt.WithValidMethods([]string{"ES256"}))
+	return err == nil
 }

@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -106,9 +107,40 @@ type Config struct {
 	// sees requests whose JWT the relay verified (see [FunctionClaims]),
 	// unless wrapped in [NoVerifyJWT].
 	Functions map[string]http.Handler
-	// Now is the clock storage signs and checks its URL tokens with.
+	// Now is the clock storage signs and checks its URL tokens with, and
+	// Auth checks flow states, email links and test ID tokens with.
 	// Default time.Now.
 	Now func() time.Time
+
+	// SiteURL is where Auth flows end when the client names no allowed
+	// redirect_to (GOTRUE_SITE_URL). Default http://127.0.0.1:3000, the
+	// Supabase CLI's.
+	SiteURL string
+	// URIAllowList are the other redirect_to URLs allowed
+	// (GOTRUE_URI_ALLOW_LIST, comma-separated): globs where '*' stops at
+	// '.' and '/' and '**' does not. Loopback addresses on any port, and
+	// the site URL, are always allowed, as in Supabase Auth.
+	URIAllowList []string
+	// OAuthProviders are the provider names /authorize and the id_token
+	// grant accept, all served by the stack's test provider, which
+	// approves at once. Default "local", "github", "google".
+	OAuthProviders []string
+	// ManualLinking enables GET /user/identities/authorize and DELETE
+	// /user/identities/{id} (GOTRUE_SECURITY_MANUAL_LINKING_ENABLED).
+	ManualLinking bool
+	// FlowStateExpiry is how long an OAuth or PKCE flow may take from
+	// start to code exchange (GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION).
+	// Default 5 minutes, Supabase Auth's.
+	FlowStateExpiry time.Duration
+	// SSODomains are email domains each given a test SAML SSO provider
+	// (LOCALSTACK_SSO_DOMAINS, comma-separated) whose identity provider
+	// signs in at once; see [Server.SSOProviderID]. Without any, POST
+	// /sso answers that SAML is disabled, as Supabase Auth does.
+	SSODomains []string
+	// OTPExpiry is how long email links and codes stay valid
+	// (GOTRUE_MAILER_OTP_EXP, seconds). Default one hour, the Supabase
+	// CLI's.
+	OTPExpiry time.Duration
 }
 
 // ConfigFromEnv returns a Config read from the environment variables a
@@ -116,7 +148,11 @@ type Config struct {
 // GOTRUE_JWT_SECRET, GOTRUE_JWT_EXP (seconds),
 // GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL (seconds),
 // GOTRUE_MAILER_AUTOCONFIRM, GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED,
-// GOTRUE_PASSWORD_MIN_LENGTH and API_EXTERNAL_URL.
+// GOTRUE_PASSWORD_MIN_LENGTH, GOTRUE_SITE_URL, GOTRUE_URI_ALLOW_LIST,
+// GOTRUE_SECURITY_MANUAL_LINKING_ENABLED,
+// GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION, GOTRUE_MAILER_OTP_EXP
+// (seconds) and API_EXTERNAL_URL; and LOCALSTACK_OAUTH_PROVIDERS and
+// LOCALSTACK_SSO_DOMAINS (comma-separated, see Config).
 func ConfigFromEnv() (Config, error) {
 	var c Config
 	c.DatabaseURL = os.Getenv("DATABASE_URL")
@@ -172,6 +208,37 @@ func ConfigFromEnv() (Config, error) {
 		return c, err
 	}
 	c.AllowAnonymousSignIns = b
+	c.SiteURL = os.Getenv("GOTRUE_SITE_URL")
+	for _, u := range strings.Split(os.Getenv("GOTRUE_URI_ALLOW_LIST"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.URIAllowList = append(c.URIAllowList, u)
+		}
+	}
+	for _, p := range strings.Split(os.Getenv("LOCALSTACK_OAUTH_PROVIDERS"), ",") {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+			c.OAuthProviders = append(c.OAuthProviders, p)
+		}
+	}
+	for _, d := range strings.Split(os.Getenv("LOCALSTACK_SSO_DOMAINS"), ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			c.SSODomains = append(c.SSODomains, d)
+		}
+	}
+	if c.ManualLinking, _, err = boolean("GOTRUE_SECURITY_MANUAL_LINKING_ENABLED"); err != nil {
+		return c, err
+	}
+	if v := os.Getenv("GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("localstack: GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION=%q: want a duration such as 300s", v)
+		}
+		c.FlowStateExpiry = d
+	}
+	if d, ok, err = seconds("GOTRUE_MAILER_OTP_EXP"); err != nil {
+		return c, err
+	} else if ok && d > 0 {
+		c.OTPExpiry = d
+	}
 	if v := os.Getenv("GOTRUE_PASSWORD_MIN_LENGTH"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -237,6 +304,18 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.SiteURL == "" {
+		c.SiteURL = "http://127.0.0.1:3000"
+	}
+	if c.OAuthProviders == nil {
+		c.OAuthProviders = []string{TestOAuthProvider, "github", "google"}
+	}
+	if c.FlowStateExpiry == 0 {
+		c.FlowStateExpiry = 5 * time.Minute
+	}
+	if c.OTPExpiry == 0 {
+		c.OTPExpiry = time.Hour
+	}
 	return c, nil
 }
 
@@ -255,6 +334,13 @@ type Server struct {
 	now       func() time.Time
 
 	dummyHash func() []byte // compared when a sign-in names no user with a password
+	// compareHash checks a password against its hash (bcrypt's); tests
+	// swap it to count comparisons.
+	compareHash atomic.Pointer[func(hash, password []byte) error]
+
+	mailMu sync.Mutex
+	mail   map[string][]Email // the outbox, by lower-case address
+	oidc   func() *oidcKey    // the test OIDC provider's key, made on first use
 }
 
 // New connects to cfg.DatabaseURL, applies the stack's schema (roles, the
@@ -304,6 +390,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		h, _ := bcrypt.GenerateFromPassword([]byte("no user has this password"), cfg.BcryptCost)
 		return h
 	})
+	cmp := bcrypt.CompareHashAndPassword
+	s.compareHash.Store(&cmp)
+	s.mail = map[string][]Email{}
+	s.oidc = sync.OnceValue(newOIDCKey)
 	s.routes()
 	return s, nil
 }
@@ -399,11 +489,38 @@ func (s *Server) routes() {
 	a("GET /auth/v1/user", s.getUser)
 	a("PUT /auth/v1/user", s.updateUser)
 	a("POST /auth/v1/logout", s.logout)
+	a("POST /auth/v1/otp", s.otp)
+	a("POST /auth/v1/magiclink", s.otp)
+	a("POST /auth/v1/recover", s.recover)
+	a("POST /auth/v1/verify", s.verify)
+	a("POST /auth/v1/invite", s.invite)
+	a("POST /auth/v1/admin/generate_link", s.generateLink)
+	a("GET /auth/v1/user/identities/authorize", s.linkIdentityAuthorize)
+	a("DELETE /auth/v1/user/identities/{id}", s.unlinkIdentity)
+	a("POST /auth/v1/sso", s.sso)
+	// As on Supabase's gateway, the routes a browser is sent to take no
+	// API key.
+	open := func(pattern string, h http.HandlerFunc) { s.mux.Handle(pattern, s.edge(h, false)) }
+	open("GET /auth/v1/verify", s.verify)
+	open("GET /auth/v1/authorize", s.authorize)
+	open("GET /auth/v1/callback", s.callback)
+	open("POST /auth/v1/callback", s.callback)
+	// The stack's own test endpoints: the test OAuth/OIDC provider and
+	// the outbox.
+	open("GET /localstack/oauth/authorize", s.providerAuthorize)
+	open("GET /localstack/oidc/.well-known/openid-configuration", s.oidcDiscovery)
+	open("GET /localstack/oidc/jwks", s.oidcJWKS)
+	open("GET /localstack/mail", s.serveMail)
+	open("GET /localstack/sso/saml/login", s.idpLogin)
+	open("POST /auth/v1/sso/saml/acs", s.samlACS)
+	open("GET /auth/v1/sso/saml/acs", s.samlACS)
 	a("GET /auth/v1/admin/users", s.adminListUsers)
 	a("POST /auth/v1/admin/users", s.adminCreateUser)
 	a("GET /auth/v1/admin/users/{id}", s.adminGetUser)
 	a("PUT /auth/v1/admin/users/{id}", s.adminUpdateUser)
 	a("DELETE /auth/v1/admin/users/{id}", s.adminDeleteUser)
+	a("GET /auth/v1/admin/users/{id}/factors", s.adminListFactors)
+	a("DELETE /auth/v1/admin/users/{id}/factors/{factor_id}", s.adminDeleteFactor)
 	a("/auth/v1/", s.authNotFound)
 	a("/rest/v1/rpc/{fn}", s.rpc)
 	a("/rest/v1/{table}", s.table)

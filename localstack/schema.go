@@ -76,7 +76,6 @@ CREATE TABLE IF NOT EXISTS auth.users (
 	deleted_at timestamptz,
 	confirmed_at timestamptz GENERATED ALWAYS AS (LEAST(email_confirmed_at, phone_confirmed_at)) STORED
 );
-CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON auth.users (lower(email)) WHERE email IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS users_phone_key ON auth.users (phone) WHERE phone IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS auth.identities (
@@ -114,6 +113,74 @@ CREATE TABLE IF NOT EXISTS auth.refresh_tokens (
 	updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_session_id_idx ON auth.refresh_tokens (session_id, revoked);
+
+-- Email links and the PKCE flow, as Supabase Auth keeps them: one pending
+-- confirmation (sign-up, invite) and one recovery (magic link, recovery)
+-- token hash per user, "pkce_"-prefixed when the link ends in a code.
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS confirmation_token text NOT NULL DEFAULT '';
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS recovery_token text NOT NULL DEFAULT '';
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS recovery_sent_at timestamptz;
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS invited_at timestamptz;
+-- SSO users may share an email with other users, as in Supabase Auth.
+ALTER TABLE auth.users ADD COLUMN IF NOT EXISTS is_sso_user boolean NOT NULL DEFAULT false;
+CREATE UNIQUE INDEX IF NOT EXISTS users_email_partial_key ON auth.users (lower(email)) WHERE email IS NOT NULL AND NOT is_sso_user;
+DROP INDEX IF EXISTS auth.users_email_key;
+
+DO $$
+BEGIN
+	IF to_regtype('auth.code_challenge_method') IS NULL THEN
+		CREATE TYPE auth.code_challenge_method AS ENUM ('s256', 'plain');
+	END IF;
+END
+$$;
+CREATE TABLE IF NOT EXISTS auth.flow_state (
+	id uuid PRIMARY KEY,
+	user_id uuid REFERENCES auth.users (id) ON DELETE CASCADE,
+	auth_code text,
+	code_challenge_method auth.code_challenge_method,
+	code_challenge text,
+	provider_type text NOT NULL,
+	provider_access_token text,
+	provider_refresh_token text,
+	created_at timestamptz,
+	updated_at timestamptz,
+	authentication_method text NOT NULL,
+	auth_code_issued_at timestamptz,
+	invite_token text,
+	referrer text,
+	oauth_client_state_id uuid,
+	linking_target_id uuid REFERENCES auth.users (id) ON DELETE CASCADE,
+	email_optional boolean NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS idx_auth_code ON auth.flow_state (auth_code);
+CREATE INDEX IF NOT EXISTS idx_user_id_auth_method ON auth.flow_state (user_id, authentication_method);
+ALTER TABLE auth.flow_state ENABLE ROW LEVEL SECURITY;
+
+-- MFA factors as Supabase Auth stores them. The stack enrolls none (there
+-- are no /factors routes); the admin routes list and delete what is here.
+DO $$
+BEGIN
+	IF to_regtype('auth.factor_type') IS NULL THEN
+		CREATE TYPE auth.factor_type AS ENUM ('totp', 'webauthn', 'phone');
+	END IF;
+	IF to_regtype('auth.factor_status') IS NULL THEN
+		CREATE TYPE auth.factor_status AS ENUM ('unverified', 'verified');
+	END IF;
+END
+$$;
+CREATE TABLE IF NOT EXISTS auth.mfa_factors (
+	id uuid PRIMARY KEY,
+	user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+	friendly_name text,
+	factor_type auth.factor_type NOT NULL,
+	status auth.factor_status NOT NULL,
+	created_at timestamptz NOT NULL,
+	updated_at timestamptz NOT NULL,
+	secret text,
+	phone text,
+	last_challenged_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS factor_id_created_at_idx ON auth.mfa_factors (user_id, created_at);
 
 -- As Supabase defines them: the claims come from the JWT of the request.
 CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$

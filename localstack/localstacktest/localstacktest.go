@@ -37,6 +37,32 @@ type Stack struct {
 	DatabaseURL string
 	// Server is the stack itself.
 	Server *localstack.Server
+
+	t testing.TB
+}
+
+// IDToken signs claims as the stack's test OIDC provider, for the id_token
+// grant (see [localstack.Server.SignIDToken]: iss, aud, iat and exp are
+// filled in when missing). It fails the test if signing fails.
+func (s *Stack) IDToken(claims map[string]any) string {
+	s.t.Helper()
+	tok, err := s.Server.SignIDToken(claims)
+	if err != nil {
+		s.t.Fatalf("sign ID token: %v", err)
+	}
+	return tok
+}
+
+// LastEmail returns the latest email the stack sent to address (it sends
+// none for real: see [localstack.Server.Emails]), failing the test when
+// there is none.
+func (s *Stack) LastEmail(address string) localstack.Email {
+	s.t.Helper()
+	msgs := s.Server.Emails(address)
+	if len(msgs) == 0 {
+		s.t.Fatalf("no email was sent to %s", address)
+	}
+	return msgs[len(msgs)-1]
 }
 
 // Option adjusts how New starts the stack.
@@ -157,7 +183,7 @@ func New(t testing.TB, opts ...Option) *Stack {
 		ts.Close()
 		srv.Close()
 	})
-	return &Stack{URL: ts.URL, AnonKey: srv.AnonKey(), ServiceRoleKey: srv.ServiceRoleKey(), DatabaseURL: dbURL, Server: srv}
+	return &Stack{URL: ts.URL, AnonKey: srv.AnonKey(), ServiceRoleKey: srv.ServiceRoleKey(), DatabaseURL: dbURL, Server: srv, t: t}
 }
 
 // testWriter sends the stack's log to the test's log.

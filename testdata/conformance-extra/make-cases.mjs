@@ -490,6 +490,154 @@ add(A, { name: 'xa_get_session_never_signed_in', description: 'getSession on a f
   steps: [call('auth', 'getSession'), db(['from', 'news'], ['select', 'id'], ['limit', 1])],
   responses: [rest('GET', 'news', [{ id: 100 }])] });
 
+// ---------------------------------------------------------------------------
+// auth_pkce: PKCE flows (flowType 'pkce'). The code verifier is random, so
+// the replay checks that each code_challenge is the S256 of the
+// code_verifier sent later instead of comparing the values.
+const P = 'auth_pkce';
+const PKCE = { auth: { flowType: 'pkce' } };
+const pkceRule = (s) => ({ match: { method: 'POST', path: '/auth/v1/token', query: { grant_type: 'pkce' } }, status: 200, headers: V, body: s });
+const exchange = (code) => call('auth', 'exchangeCodeForSession', code);
+const CODE1 = '0b9c8d7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e';
+const CODE2 = '7a6b5c4d-3e2f-4109-8a7b-6c5d4e3f2a1b';
+add(P, { name: 'xp_oauth_exchange_then_query', description: 'signInWithOAuth in the PKCE flow carries the challenge; exchangeCodeForSession sends its verifier; the query runs as the user.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'signInWithOAuth', { provider: 'github', options: { redirectTo: 'https://extra.example.org/callback', scopes: 'read:user', skipBrowserRedirect: true } }),
+    exchange(CODE1), db(['from', 'notes'], ['select', 'id'])],
+  responses: [pkceRule(session(GRACE, 'gr4cepkce01')), rest('GET', 'notes', [{ id: 7 }])] });
+add(P, { name: 'xp_magic_link_exchange', description: 'signInWithOtp by email in the PKCE flow, then the magic link code is exchanged.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'signInWithOtp', { email: LINUS.email, options: { emailRedirectTo: 'https://extra.example.org/magic' } }), exchange(CODE2)],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/otp' }, status: 200, headers: V, body: {} }, pkceRule(session(LINUS, 'l1nuspkce01'))] });
+add(P, { name: 'xp_reset_password_exchange_recovery', description: 'resetPasswordForEmail in the PKCE flow; the exchange reports redirectType recovery; then a new password.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'resetPasswordForEmail', MARGARET.email, { redirectTo: 'https://extra.example.org/new-password' }), exchange(CODE1),
+    call('auth', 'updateUser', { password: 'n3w-and-l0nger-2026' })],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/recover' }, status: 200, headers: V, body: {} }, pkceRule(session(MARGARET, 'm4rgpkce01')),
+    { match: { method: 'PUT', path: '/auth/v1/user' }, status: 200, headers: V, body: user(MARGARET) }] });
+add(P, { name: 'xp_sign_up_pending_then_exchange', description: 'signUp by email in the PKCE flow (confirmation pending), then the confirmation code is exchanged.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'signUp', { email: 'ada.pkce@example.org', password: 'c0rrect-h0rse-2026', options: { emailRedirectTo: 'https://extra.example.org/welcome', data: { plan: 'free' } } }),
+    exchange(CODE2)],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/signup' }, status: 200, headers: V,
+    body: { id: '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a', aud: 'authenticated', role: 'authenticated', email: 'ada.pkce@example.org', phone: '', confirmation_sent_at: '2025-12-31T23:59:00.000000Z',
+      app_metadata: { provider: 'email', providers: ['email'] }, user_metadata: { plan: 'free' }, identities: [], created_at: '2025-12-31T23:59:00.000000Z', updated_at: '2025-12-31T23:59:00.000000Z', is_anonymous: false } },
+    pkceRule(session(GRACE, 'gr4cepkce02'))] });
+add(P, { name: 'xp_exchange_without_flow', description: 'exchangeCodeForSession with no flow started: verifier missing, nothing sent.',
+  clientOptions: PKCE, steps: [exchange(CODE1)], responses: [pkceRule(session(GRACE, 'gr4cepkce03'))] });
+add(P, { name: 'xp_exchange_twice', description: 'the verifier is used once: a second exchange finds none and sends nothing.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'signInWithOAuth', { provider: 'google', options: { skipBrowserRedirect: true } }), exchange(CODE1), exchange(CODE1)],
+  responses: [pkceRule(session(LINUS, 'l1nuspkce02'))] });
+add(P, { name: 'xp_exchange_refused_then_missing', description: 'an exchange refused with 404 flow_state_not_found drops the verifier; the next exchange sends nothing.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'signInWithOAuth', { provider: 'gitlab', options: { redirectTo: 'https://extra.example.org/cb', skipBrowserRedirect: true } }), exchange(CODE2), exchange(CODE2)],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/token', query: { grant_type: 'pkce' } }, ...authErr(404, 'flow_state_not_found', 'invalid flow state, no valid flow state found') }] });
+add(P, { name: 'xp_sso_domain_exchange', description: 'signInWithSSO by domain in the PKCE flow sends the challenge in the body; the code is exchanged.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'signInWithSSO', { domain: 'extra.example.org', options: { redirectTo: 'https://extra.example.org/sso-done' } }), exchange(CODE1)],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/sso' }, status: 200, headers: V, body: { url: 'https://idp.example.org/saml/sso?SAMLRequest=fZBNT4NAEIb%2FymbvwAJtbTeFBGuMJFVJQQ9eDCyDbLLs' } },
+    pkceRule(session(MARGARET, 'm4rgpkce02'))] });
+add(P, { name: 'xp_resend_signup_challenge', description: 'resend of a signup email in the PKCE flow starts a flow of its own.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'resend', { type: 'signup', email: 'ada.pkce@example.org', options: { emailRedirectTo: 'https://extra.example.org/welcome' } }), exchange(CODE2)],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/resend' }, status: 200, headers: V, body: {} }, pkceRule(session(GRACE, 'gr4cepkce04'))] });
+add(P, { name: 'xp_update_email_challenge', description: 'updateUser changing the email in the PKCE flow sends a challenge; changing the password does not.',
+  clientOptions: PKCE,
+  steps: [signIn(GRACE), call('auth', 'updateUser', { email: 'grace.h@example.org' }, { emailRedirectTo: 'https://extra.example.org/email-changed' }),
+    call('auth', 'updateUser', { password: 'an0ther-l0ng-one' })],
+  responses: [signInRule(GRACE, 'gr4ce0r1g1n'), { match: { method: 'PUT', path: '/auth/v1/user' }, status: 200, headers: V, body: user(GRACE, { new_email: 'grace.h@example.org' }) }] });
+add(P, { name: 'xp_link_identity_exchange', description: 'linkIdentity in the PKCE flow: GET identities/authorize with the challenge, then the code is exchanged.',
+  clientOptions: PKCE,
+  steps: [signIn(LINUS), call('auth', 'linkIdentity', { provider: 'google', options: { redirectTo: 'https://extra.example.org/linked', queryParams: { prompt: 'consent' }, skipBrowserRedirect: true } }),
+    exchange(CODE1)],
+  responses: [signInRule(LINUS, 'l1nusrefresh'),
+    { match: { method: 'GET', path: '/auth/v1/user/identities/authorize' }, status: 200, headers: V, body: { url: 'https://accounts.google.com/o/oauth2/v2/auth?client_id=extra&state=abc' } },
+    pkceRule(session(LINUS, 'l1nuspkce03'))] });
+add(P, { name: 'xp_otp_phone_no_flow', description: 'signInWithOtp by phone in the PKCE flow starts no flow: no challenge, and an exchange finds no verifier.',
+  clientOptions: PKCE,
+  steps: [call('auth', 'signInWithOtp', { phone: '+4915112345678' }), exchange(CODE2)],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/otp' }, status: 200, headers: V, body: { message_id: 'SMpkce' } }, pkceRule(session(LINUS, 'l1nuspkce04'))] });
+
+// ---------------------------------------------------------------------------
+// auth_identity: ID tokens, SSO, identities (implicit flow)
+const I = 'auth_identity';
+const ID_TOKEN = makeJwt({ iss: 'https://accounts.google.com', aud: 'extra-client.apps.googleusercontent.com', sub: '10987654321', email: GRACE.email, nonce: 'hashed-nonce', exp: EXP, iat: NOW });
+const tokenRule = (grant, body) => ({ match: { method: 'POST', path: '/auth/v1/token', query: { grant_type: grant } }, status: 200, headers: V, body });
+const GOOGLE_ID = { identity_id: 'e1f2a3b4-c5d6-4e7f-8091-a2b3c4d5e6f7', id: '10987654321', user_id: GRACE.id,
+  identity_data: { email: GRACE.email, email_verified: true, sub: '10987654321', iss: 'https://accounts.google.com' }, provider: 'google',
+  last_sign_in_at: '2025-12-31T10:00:00.000000Z', created_at: '2025-12-31T10:00:00.000000Z', updated_at: '2025-12-31T10:00:00.000000Z', email: GRACE.email };
+add(I, { name: 'xi_id_token_google_nonce_captcha', description: 'signInWithIdToken with an access token, a nonce and a captcha token; then a query as the user.',
+  steps: [call('auth', 'signInWithIdToken', { provider: 'google', token: ID_TOKEN, access_token: 'ya29.extra-access', nonce: 'raw-nonce-123', options: { captchaToken: 'cap-id-1' } }),
+    db(['from', 'notes'], ['select', 'id'])],
+  responses: [tokenRule('id_token', session(GRACE, 'gr4ce1dt0k')), rest('GET', 'notes', [{ id: 1 }])] });
+add(I, { name: 'xi_id_token_apple_refused', description: 'signInWithIdToken with provider and token only, refused with 400.',
+  steps: [call('auth', 'signInWithIdToken', { provider: 'apple', token: ID_TOKEN })],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/token', query: { grant_type: 'id_token' } }, ...authErr(400, 'validation_failed', 'Provider (issuer "https://accounts.google.com") is not enabled') }] });
+add(I, { name: 'xi_sso_provider_id_captcha', description: 'signInWithSSO by provider id with a captcha token and redirectTo: the URL from the answer.',
+  steps: [call('auth', 'signInWithSSO', { providerId: '4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d', options: { captchaToken: 'cap-sso-1', redirectTo: 'https://extra.example.org/sso-done' } })],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/sso' }, status: 200, headers: V, body: { url: 'https://idp.example.org/saml/sso?SAMLRequest=abc%2Bdef' } }] });
+add(I, { name: 'xi_sso_domain_not_found', description: 'signInWithSSO for a domain without a provider: 404 sso_provider_not_found.',
+  steps: [call('auth', 'signInWithSSO', { domain: 'unknown.example' })],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/sso' }, ...authErr(404, 'sso_provider_not_found', 'No SSO provider assigned for this domain') }] });
+add(I, { name: 'xi_get_user_identities', description: 'getUserIdentities reads the identities of GET /user.',
+  steps: [signIn(GRACE), call('auth', 'getUserIdentities')],
+  responses: [signInRule(GRACE, 'gr4ce0r1g1n'), { match: { method: 'GET', path: '/auth/v1/user' }, status: 200, headers: V,
+    body: (() => { const u = user(GRACE); u.identities.push(GOOGLE_ID); u.app_metadata.providers.push('google'); return u; })() }] });
+add(I, { name: 'xi_link_identity_scopes_params', description: 'linkIdentity with scopes and query parameters in the implicit flow.',
+  steps: [signIn(LINUS), call('auth', 'linkIdentity', { provider: 'github', options: { scopes: 'repo gist', queryParams: { allow_signup: 'false' }, skipBrowserRedirect: true } })],
+  responses: [signInRule(LINUS, 'l1nusrefresh'), { match: { method: 'GET', path: '/auth/v1/user/identities/authorize' }, status: 200, headers: V, body: { url: 'https://github.com/login/oauth/authorize?client_id=extra' } }] });
+add(I, { name: 'xi_link_identity_id_token', description: 'linkIdentity with an ID token: POST token grant id_token with link_identity as the user; the new session is used.',
+  steps: [signIn(GRACE), call('auth', 'linkIdentity', { provider: 'google', token: ID_TOKEN, nonce: 'raw-nonce-456' }), db(['from', 'notes'], ['select', 'id'])],
+  responses: [signInRule(GRACE, 'gr4ce0r1g1n'), tokenRule('id_token', session(GRACE, 'gr4cel1nked')), rest('GET', 'notes', [])] });
+add(I, { name: 'xi_unlink_identity', description: 'unlinkIdentity sends DELETE /user/identities/{identity_id}.',
+  steps: [signIn(GRACE), call('auth', 'unlinkIdentity', GOOGLE_ID)],
+  responses: [signInRule(GRACE, 'gr4ce0r1g1n'), { match: { method: 'DELETE', path: `/auth/v1/user/identities/${GOOGLE_ID.identity_id}` }, status: 200, headers: V, body: {} }] });
+add(I, { name: 'xi_unlink_last_identity_refused', description: 'unlinkIdentity of the only identity: 422 single_identity_not_deletable.',
+  steps: [signIn(LINUS), call('auth', 'unlinkIdentity', user(LINUS).identities[0])],
+  responses: [signInRule(LINUS, 'l1nusrefresh'), { match: { method: 'DELETE', path: `/auth/v1/user/identities/${LINUS.identity}` }, ...authErr(422, 'single_identity_not_deletable', 'User must have at least 1 identity after unlinking') }] });
+
+// weak passwords: beside a session, and in the legacy error shape (no API
+// version header, {code: 422, msg, weak_password})
+const WEAK = { message: 'Password is known to be weak and easy to guess, please choose a different one.', reasons: ['length', 'pwned'] };
+add(A, { name: 'xa_sign_in_weak_password_warning', description: 'signInWithPassword answered with a session and weak_password: data.weakPassword.',
+  steps: [signIn(GRACE, 'hunter2')],
+  responses: [{ ...signInRule(GRACE, 'gr4cewe4k'), body: { ...session(GRACE, 'gr4cewe4k'), weak_password: WEAK } }] });
+add(A, { name: 'xa_sign_in_phone_weak_password', description: 'signInWithPassword by phone answered with weak_password (one reason).',
+  steps: [{ target: 'auth', chain: [{ call: 'signInWithPassword', args: [{ phone: '+4915112345678', password: 'abcdefgh' }] }] }],
+  responses: [{ ...signInRule(LINUS, 'l1nuswe4k'), body: { ...session(LINUS, 'l1nuswe4k'), weak_password: { message: 'Password should contain digits.', reasons: ['characters'] } } }] });
+const legacy = (status, body) => ({ status, body });
+add(A, { name: 'xa_err_weak_password_legacy', description: 'signUp refused in the legacy shape (no API version, integer code, msg, weak_password): AuthWeakPasswordError.',
+  steps: [call('auth', 'signUp', { email: 'ada.legacy@example.org', password: 'short' })],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/signup' }, ...legacy(422, { code: 422, msg: 'Password should be at least 10 characters', weak_password: { reasons: ['length'] } }) }] });
+add(A, { name: 'xa_err_legacy_error_code_beats_weak_password', description: 'legacy shape with an error_code other than weak_password: an AuthApiError without reasons.',
+  steps: [call('auth', 'signUp', { email: 'ada.legacy@example.org', password: 'short' })],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/signup' }, ...legacy(422, { code: 422, error_code: 'validation_failed', msg: 'Unable to validate email address: invalid format', weak_password: { reasons: ['length'] } }) }] });
+add(A, { name: 'xa_err_legacy_weak_password_no_reasons', description: 'legacy shape with weak_password but no reasons: an AuthApiError without a code.',
+  steps: [call('auth', 'signUp', { email: 'ada.legacy@example.org', password: 'short' })],
+  responses: [{ match: { method: 'POST', path: '/auth/v1/signup' }, ...legacy(422, { code: 422, msg: 'Signup requires a valid password', weak_password: { reasons: [] } }) }] });
+add(A, { name: 'xa_err_update_password_weak_legacy', description: 'updateUser with a new password refused in the legacy weak-password shape.',
+  steps: [signIn(LINUS), call('auth', 'updateUser', { password: 'abc' })],
+  responses: [signInRule(LINUS, 'l1nusrefresh'), { match: { method: 'PUT', path: '/auth/v1/user' }, ...legacy(422, { code: 422, msg: 'Password should be at least 10 characters', weak_password: { reasons: ['length', 'characters'] } }) }] });
+
+// lost sessions: a refused refresh or session_not_found, then a data,
+// storage or functions call
+const expiredSession = (u, refresh) => ({ ...session(u, refresh), access_token: makeJwt({ aud: 'authenticated', exp: 1700003600, iat: 1700000000, sub: u.id, role: 'authenticated', session_id: u.session }), expires_at: 1700003600 });
+add(S, { name: 'xs_lost_refresh_already_used_then_rpc', description: 'an expired session whose refresh is refused (refresh_token_already_used), then an rpc.',
+  steps: [signIn(MARGARET), db(['rpc', 'my_orders', { status: 'open' }])],
+  responses: [{ ...signInRule(MARGARET, 'm4rgexp1red'), body: expiredSession(MARGARET, 'm4rgexp1red') },
+    { match: { method: 'POST', path: '/auth/v1/token', query: { grant_type: 'refresh_token' } }, ...authErr(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used') },
+    rest('POST', 'rpc/my_orders', [])] });
+add(S, { name: 'xs_lost_session_not_found_then_storage', description: 'getUser answered session_not_found, then a storage list.',
+  steps: [signIn(GRACE), call('auth', 'getUser'), { target: 'storage', chain: [{ call: 'from', args: ['avatars'] }, { call: 'list', args: ['grace'] }] }],
+  responses: [signInRule(GRACE, 'gr4ce0r1g1n'), { match: { method: 'GET', path: '/auth/v1/user' }, ...authErr(403, 'session_not_found', 'Session from session_id claim in JWT does not exist') },
+    { match: { method: 'POST', path: '/storage/v1/object/list/avatars' }, status: 200, body: [] }] });
+add(S, { name: 'xs_lost_session_expired_then_invoke', description: 'an expired session whose refresh is refused (session_expired), then a function call.',
+  steps: [signIn(LINUS), { target: 'functions', chain: [{ call: 'invoke', args: ['whoami'] }] }],
+  responses: [{ ...signInRule(LINUS, 'l1nusexp1red'), body: expiredSession(LINUS, 'l1nusexp1red') },
+    { match: { method: 'POST', path: '/auth/v1/token', query: { grant_type: 'refresh_token' } }, ...authErr(400, 'session_expired', 'Session Expired') },
+    { match: { method: 'POST', path: '/functions/v1/whoami' }, status: 200, body: { role: 'anon' } }] });
+
 fs.mkdirSync(OUT, { recursive: true });
 let n = 0;
 for (const [f, cases] of Object.entries(files)) {

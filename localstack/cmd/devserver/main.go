@@ -5,15 +5,10 @@
 //
 //	go run ./cmd/devserver [-addr 127.0.0.1:54321] [-storage-dir DIR]   # in localstack/
 //
-// Object bytes are kept in -storage-dir; by default in a temporary
-// directory removed when the server stops.
-//
-// DATABASE_URL names a PostgreSQL superuser connection (default
-// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). The other
-// settings Supabase Auth reads from its environment apply where they make
-// sense: GOTRUE_JWT_SECRET, GOTRUE_JWT_EXP,
-// GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL, GOTRUE_MAILER_AUTOCONFIRM,
-// GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED, GOTRUE_PASSWORD_MIN_LENGTH.
+// Sign-ups are confirmed at once (GOTRUE_MAILER_AUTOCONFIRM=false turns
+// that off). No email is sent: each one is kept, and GET
+// /localstack/mail?email=ADDRESS with the service_role key lists them
+// with their links and codes. `devserver -h` lists every setting it reads.
 //
 // The defaults are those of the Supabase CLI's `supabase start`, so programs
 // written against this server run unchanged against a real local Supabase.
@@ -39,11 +34,51 @@ import (
 func main() {
 	addr := flag.String("addr", localstack.DefaultAddr, "address to serve the API on")
 	storageDir := flag.String("storage-dir", "", "directory to keep storage objects in (default: a temporary directory removed at exit)")
+	flag.Usage = usage
 	flag.Parse()
 	if err := run(*addr, *storageDir); err != nil {
 		fmt.Fprintln(os.Stderr, "devserver:", err)
 		os.Exit(1)
 	}
+}
+
+// settings are the environment variables the server reads.
+const settings = `
+Environment (as Supabase Auth names them where it has a name):
+  DATABASE_URL                      PostgreSQL superuser connection
+                                    (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)
+  GOTRUE_JWT_SECRET                 JWT secret, at least 32 characters (default the Supabase CLI's);
+                                    the anon and service_role keys are derived from it
+  GOTRUE_JWT_EXP                    access token lifetime in seconds (default 3600)
+  GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL
+                                    seconds a rotated refresh token may still be used (default 10; 0: never)
+  GOTRUE_MAILER_AUTOCONFIRM         sign-ups are confirmed at once (default true); false: a
+                                    confirmation email (see /localstack/mail) must be followed first
+  GOTRUE_MAILER_OTP_EXP             seconds email links and codes stay valid (default 3600)
+  GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED
+                                    allow anonymous sign-ins (default false)
+  GOTRUE_PASSWORD_MIN_LENGTH        shortest password accepted (default 6)
+  GOTRUE_SITE_URL                   where Auth flows end without an allowed redirect_to
+                                    (default http://127.0.0.1:3000)
+  GOTRUE_URI_ALLOW_LIST             other allowed redirect_to URLs, comma-separated globs
+                                    ('*' stops at '.' and '/', '**' does not); loopback
+                                    addresses on any port are always allowed (RFC 8252)
+  GOTRUE_SECURITY_MANUAL_LINKING_ENABLED
+                                    allow linking and unlinking identities (default false)
+  GOTRUE_EXTERNAL_FLOW_STATE_EXPIRY_DURATION
+                                    how long an OAuth or PKCE flow may take (default 300s)
+  LOCALSTACK_OAUTH_PROVIDERS        OAuth/OIDC provider names served by the built-in test
+                                    provider, which approves at once (default local,github,google)
+  LOCALSTACK_SSO_DOMAINS            email domains given a test SSO (SAML) provider that signs in
+                                    at once (default none: POST /sso says SAML is disabled)
+  API_EXTERNAL_URL                  the API's public URL, for the iss claim (default http://ADDR)
+`
+
+func usage() {
+	out := flag.CommandLine.Output()
+	fmt.Fprintf(out, "Usage: devserver [flags]\n\nRuns a local Supabase-compatible stack. Sign-ups are confirmed at once.\n\nFlags:\n")
+	flag.PrintDefaults()
+	fmt.Fprint(out, settings)
 }
 
 func run(addr, storageDir string) error {
