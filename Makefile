@@ -15,7 +15,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # raising the directive fails `make go-min` instead of quietly dropping a release.
 GO_MIN := 1.26.0
 
-.PHONY: test demo vet lint bench conformance go-min
+.PHONY: test demo vet lint bench conformance go-min fuzz
 
 SHELL := /bin/bash
 
@@ -58,3 +58,33 @@ go-min:
 	GOTOOLCHAIN=go$(GO_MIN) $(GO) build ./...
 	GOTOOLCHAIN=go$(GO_MIN) $(GO) vet ./...
 	GOTOOLCHAIN=go$(GO_MIN) $(GO) test -count=1 ./...
+
+# Fuzzing: each target runs for FUZZTIME, one after another (go test -fuzz
+# takes one target at a time). New interesting inputs are minimised for at
+# most FUZZMINIMIZETIME so that one slow minimisation cannot eat a short
+# run. `make test` already runs every seed (f.Add and testdata/fuzz).
+FUZZTIME ?= 30s
+FUZZMINIMIZETIME ?= 10s
+FUZZPARALLEL ?= 1
+
+## fuzz: run every fuzz target of the SDK for FUZZTIME each (default 30s;
+## make fuzz FUZZTIME=5m). A failing input is written to the package's
+## testdata/fuzz/<Target>/: keep it there as a regression seed.
+fuzz:
+	@fail=0; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	for pkg in $$($(GO) list ./...); do \
+	  for name in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz'); do \
+	    echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) \
+	      -parallel $(FUZZPARALLEL) "$$pkg" >"$$log" 2>&1; rc=$$?; \
+	    grep -E '^fuzz: elapsed' "$$log" | tail -1; \
+	    if [ $$rc -eq 0 ]; then continue; fi; \
+	    if ! grep -q 'Failing input written' "$$log" && grep -qx '    context deadline exceeded' "$$log"; then \
+	      echo "   (go test reported 'context deadline exceeded' at the end of FUZZTIME with no failing input:"; \
+	      echo "    go.dev/issue/75804, a race in the fuzzing coordinator; not a finding)"; \
+	      continue; \
+	    fi; \
+	    grep -vE '^fuzz: elapsed' "$$log"; fail=1; \
+	  done; \
+	done; \
+	exit $$fail

@@ -207,7 +207,7 @@ func (e *Error) Is(target error) bool {
 		return e.Code == "invalid_credentials" ||
 			(e.Service == ServiceAuth && e.Code == "" && e.Message == "Invalid login credentials")
 	case ErrSessionMissing:
-		return e.Code == codeSessionMissing
+		return e.Code == codeSessionMissing && e.clientSide()
 	case ErrSessionExpired:
 		return sessionExpiredCodes[e.Code]
 	case ErrWeakPassword:
@@ -219,21 +219,27 @@ func (e *Error) Is(target error) bool {
 		return e.Code == "PGRST301" || e.Code == "PGRST303" || e.Code == "bad_jwt" ||
 			(e.Status == http.StatusUnauthorized && strings.Contains(e.Message, "JWT expired"))
 	case ErrInvalidQuery, ErrInvalidArgument:
-		return e.Code == codeInvalidQuery
+		return e.Code == codeInvalidQuery && e.clientSide()
 	case ErrInvalidResponse:
-		return e.Code == codeInvalidResponse
+		return e.Code == codeInvalidResponse && e.clientSide()
 	case ErrRedirect:
-		return e.Code == codeRedirect
+		return e.Code == codeRedirect && e.clientSide()
 	case ErrResponseTooLarge:
-		return e.Code == codeResponseTooLarge
+		return e.Code == codeResponseTooLarge && e.clientSide()
 	case ErrRangeNotSatisfiable:
 		return e.Status == http.StatusRequestedRangeNotSatisfiable || (e.Service == ServiceREST && e.Code == "PGRST103")
 	}
 	return false
 }
 
-// codeSessionMissing and the other codes below are client-side codes: no
-// server sends them.
+// clientSide reports whether e can be an error the client made itself:
+// its status is 0 (nothing sent), 2xx or a redirect (an answer the client
+// refused). A decoded error answer has none of these, so a server sending
+// one of the client-side codes below as its own code does not match the
+// client's sentinels.
+func (e *Error) clientSide() bool { return e.Status < 300 || isRedirect(e.Status) }
+
+// codeSessionMissing and the other codes below are client-side codes.
 const (
 	codeSessionMissing   = "session_missing"
 	codeInvalidQuery     = "invalid_query"
@@ -302,7 +308,7 @@ func jsonText(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	return string(raw)
+	return strings.ToValidUTF8(string(raw), "\uFFFD")
 }
 
 // decodeRESTError builds an [Error] from a PostgREST error response.

@@ -184,13 +184,30 @@ func (q Query) fail(format string, args ...any) Query {
 
 // addParam appends a parameter; the receiver's slice is never written to.
 func (q Query) addParam(key, value string) Query {
+	if q = q.checkParam(key, value); q.err != nil {
+		return q
+	}
 	q.params = append(slices.Clip(q.params), pgrest.Pair{Key: key, Value: value})
+	return q
+}
+
+// checkParam refuses text PostgREST cannot read (invalid UTF-8, NUL).
+func (q Query) checkParam(key, value string) Query {
+	if err := pgrest.CheckText(key); err != nil {
+		return q.fail("query parameter %q: %v", key, err)
+	}
+	if err := pgrest.CheckText(value); err != nil {
+		return q.fail("query parameter %q: value: %v", key, err)
+	}
 	return q
 }
 
 // setParam replaces the value of key where it is (as URLSearchParams.set
 // does) or appends it.
 func (q Query) setParam(key, value string) Query {
+	if q = q.checkParam(key, value); q.err != nil {
+		return q
+	}
 	for i, p := range q.params {
 		if p.Key == key {
 			ps := slices.Clone(q.params)

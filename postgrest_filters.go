@@ -324,6 +324,7 @@ func SearchType(t TextSearchType) TextSearchOption {
 
 // SearchConfig sets the text search configuration (such as "english") used
 // to parse the query; by default the database's default_text_search_config.
+// PostgREST reads only a name of letters, digits, _ and $ (no schema).
 func SearchConfig(config string) TextSearchOption {
 	return func(o *textSearchOptions) { o.config, o.set = config, true }
 }
@@ -354,7 +355,7 @@ func (q Query) TextSearch(column, query string, opts ...TextSearchOption) Query 
 		return q.fail("TextSearch(%q): unknown search type %q", column, o.typ)
 	}
 	if o.set {
-		if o.config == "" || strings.ContainsAny(o.config, "()") {
+		if !pgrest.IsTextSearchConfig(o.config) {
 			return q.fail("TextSearch(%q): invalid config %q", column, o.config)
 		}
 		op += "(" + o.config + ")"

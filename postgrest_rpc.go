@@ -69,6 +69,11 @@ func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 		}
 		params = append(params, pgrest.Pair{Key: m.Key, Value: text})
 	}
+	for _, p := range params {
+		if err := pgrest.CheckArg(p.Key, p.Value); err != nil {
+			return q.fail("RPC: argument %q: %v; call the function with POST", p.Key, err)
+		}
+	}
 	q.params = params
 	if o.head {
 		q.rpcMethod = http.MethodHead

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,6 +259,8 @@ func isListValue(rv reflect.Value) bool {
 
 // Array returns v (a slice or array) as a Postgres array literal: {a,b,c}.
 // Nested slices become nested literals ({{1,2},{3,4}}), nil elements null.
+// As Postgres requires, sub-slices must be non-empty and of one shape, and
+// not mixed with other elements: {{1},{2,3}}, {{}} and {1,{2}} are errors.
 // Numbers (Go numeric kinds, json.Number) are written as they are:
 // {1.5,2}. Other elements are double-quoted, with " and \
 // backslash-escaped, when they are empty, spell null, or contain whitespace
@@ -278,12 +281,24 @@ func Array(v any) (string, error) {
 }
 
 func arrayReflect(rv reflect.Value, depth int) (string, error) {
+	s, _, err := arrayLevel(rv, depth)
+	return s, err
+}
+
+// leafShape is the shape of an array element that is not a sub-array.
+var leafShape = []int{-1}
+
+// arrayLevel writes one level of an array literal and returns its shape
+// (its length, then its members' shape). Postgres arrays are rectangular:
+// the members of a level are all sub-arrays of one shape or all elements.
+func arrayLevel(rv reflect.Value, depth int) (string, []int, error) {
 	if depth > maxDepth {
-		return "", fmt.Errorf("%w: nested too deeply", ErrUnsupported)
+		return "", nil, fmt.Errorf("%w: nested too deeply", ErrUnsupported)
 	}
 	var b strings.Builder
 	b.WriteByte('{')
 	n := rv.Len()
+	var members []int
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
@@ -292,29 +307,38 @@ func arrayReflect(rv reflect.Value, depth int) (string, error) {
 		for e.Kind() == reflect.Interface && !e.IsNil() {
 			e = e.Elem()
 		}
-		if isListValue(e) {
-			s, err := arrayReflect(e, depth+1)
+		shape := leafShape
+		switch {
+		case isListValue(e):
+			if e.Len() == 0 {
+				return "", nil, fmt.Errorf("%w: a Postgres array cannot hold an empty sub-array", ErrUnsupported)
+			}
+			s, sub, err := arrayLevel(e, depth+1)
 			if err != nil {
-				return "", err
+				return "", nil, err
 			}
 			b.WriteString(s)
-			continue
-		}
-		if (e.Kind() == reflect.Pointer || e.Kind() == reflect.Interface) && e.IsNil() {
+			shape = sub
+		case (e.Kind() == reflect.Pointer || e.Kind() == reflect.Interface) && e.IsNil():
 			b.WriteString("null")
-			continue
+		default:
+			s, num, err := textReflect(e, depth+1)
+			if err != nil {
+				return "", nil, err
+			}
+			if !num {
+				s = QuoteArrayElement(s)
+			}
+			b.WriteString(s)
 		}
-		s, num, err := textReflect(e, depth+1)
-		if err != nil {
-			return "", err
+		if i == 0 {
+			members = shape
+		} else if !slices.Equal(shape, members) {
+			return "", nil, fmt.Errorf("%w: a Postgres array needs sub-arrays of one size and no element beside a sub-array", ErrUnsupported)
 		}
-		if !num {
-			s = QuoteArrayElement(s)
-		}
-		b.WriteString(s)
 	}
 	b.WriteByte('}')
-	return b.String(), nil
+	return b.String(), append([]int{n}, members...), nil
 }
 
 // QuoteArrayElement quotes s for use as one element of a Postgres array
@@ -337,7 +361,8 @@ func QuoteArrayElement(s string) string {
 // supabase-js quotes only elements containing , ( or ) and never escapes
 // " or \, so an element such as `a"b` or `x\` changes meaning; this
 // escapes them. It also sends an empty string as nothing, so [""] becomes
-// in.(), the empty list; this sends in.("").
+// in.(), the empty list. PostgREST reads in.("") as the empty list too, so
+// a list holding only the empty string is sent as ("","").
 func List(v any) (string, error) {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
@@ -353,7 +378,8 @@ func List(v any) (string, error) {
 	if n > 1 {
 		seen = make(map[string]struct{}, n)
 	}
-	first := true
+	written := 0
+	onlyEmpty := true
 	for i := range n {
 		s, num, err := textReflect(rv.Index(i), 1)
 		if err != nil {
@@ -365,14 +391,20 @@ func List(v any) (string, error) {
 			}
 			seen[s] = struct{}{}
 		}
+		onlyEmpty = onlyEmpty && s == ""
 		if !num {
 			s = QuoteListElement(s)
 		}
-		if !first {
+		if written > 0 {
 			b.WriteByte(',')
 		}
-		first = false
+		written++
 		b.WriteString(s)
+	}
+	if written == 1 && onlyEmpty {
+		// PostgREST reads a list of one empty element, quoted or not, as
+		// the empty list: ("","") is the list holding the empty string.
+		return `("","")`, nil
 	}
 	b.WriteByte(')')
 	return b.String(), nil
@@ -380,22 +412,33 @@ func List(v any) (string, error) {
 
 // ListElement encodes v (not a list) as one element of an in-list or a
 // value inside an or()/and() group: numbers as they are, anything else as
-// Text quoted by QuoteListElement.
+// Text quoted by QuoteLogicValue.
 func ListElement(v any) (string, error) {
 	s, num, err := textReflect(reflect.ValueOf(v), 0)
 	if err != nil || num {
 		return s, err
 	}
-	return QuoteListElement(s), nil
+	return QuoteLogicValue(s), nil
 }
 
-// QuoteListElement quotes s for use as one element of an in-list or as a
-// value inside an or()/and() group when it needs it (see List).
+// QuoteListElement quotes s for use as one element of an in-list when it
+// needs it (see List).
 func QuoteListElement(s string) string {
 	if s == "" || needsQuote(s, ",.:()\"\\") {
 		return quote(s)
 	}
 	return s
+}
+
+// QuoteLogicValue quotes s for use as a value inside an or()/and() group
+// when it needs it: as QuoteListElement, and also when s starts with {,
+// since there PostgREST reads {...} up to the first } as an array literal
+// and {a}b would not parse.
+func QuoteLogicValue(s string) string {
+	if s != "" && s[0] == '{' {
+		return quote(s)
+	}
+	return QuoteListElement(s)
 }
 
 func needsQuote(s, reserved string) bool {
@@ -430,10 +473,15 @@ func quote(s string) string {
 }
 
 // CleanSelect removes whitespace outside double quotes from a select list,
-// as supabase-js does; "" becomes "*".
+// as supabase-js does; "" becomes "*". Text that is not valid UTF-8 is
+// returned as it is, for CheckText to refuse: dropping spaces between
+// invalid bytes could join them into valid text.
 func CleanSelect(columns string) string {
 	if columns == "" {
 		return "*"
+	}
+	if !utf8.ValidString(columns) {
+		return columns
 	}
 	clean := true
 	for _, r := range columns {

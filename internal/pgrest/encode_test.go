@@ -106,7 +106,7 @@ func TestArray(t *testing.T) {
 		{"empty and null strings", []string{"", "null", "NULL"}, `{"","null","NULL"}`},
 		{"nil element", []any{"a", nil}, "{a,null}"},
 		{"nested", [][]int{{1, 2}, {3, 4}}, "{{1,2},{3,4}}"},
-		{"nested any", []any{[]any{"a b"}, []any{}}, `{{"a b"},{}}`},
+		{"nested any", []any{[]any{"a b", nil}, []any{"c", 1}}, `{{"a b",null},{c,1}}`},
 		{"object element", []any{map[string]int{"a": 1}}, `{"{\"a\":1}"}`},
 		{"array type", [2]int{5, 6}, "{5,6}"},
 		{"numbers", []any{1, 2.5, json.Number("3"), json.Number("-0.25e+2"), float32(1.5), uint8(7)}, `{1,2.5,3,-0.25e+2,1.5,7}`},
@@ -127,6 +127,14 @@ func TestArray(t *testing.T) {
 	}
 	_, err := Array("not a list")
 	assert.ErrorIs(t, err, ErrUnsupported)
+	// Postgres arrays are rectangular, without empty sub-arrays.
+	for _, v := range []any{
+		[][]int{{1}, {2, 3}}, [][]int{{}}, []any{[]any{}, []any{}}, []any{1, []any{2}}, []any{[]any{1}, nil},
+		[]any{[]any{[]any{1}}, []any{2}},
+	} {
+		_, err := Array(v)
+		assert.ErrorIs(t, err, ErrUnsupported, "%v", v)
+	}
 }
 
 func TestList(t *testing.T) {
@@ -146,7 +154,9 @@ func TestList(t *testing.T) {
 			`("say \"hi\"","back\\slash","two words","naïve ✓")`},
 		{"dot and colon", []string{"ada@example.com", "12:00"}, `("ada@example.com","12:00")`},
 		{"mixed", []any{"", nil, true, 0}, `("",null,true,0)`},
-		{"only empty", []string{""}, `("")`},
+		{"only empty", []string{""}, `("","")`},
+		{"only empty twice", []string{"", ""}, `("","")`},
+		{"braces", []string{"{a}b", "a{b}"}, `({a}b,a{b})`},
 		{"duplicates", []int{5, 5, 6, 5}, "(5,6)"},
 		{"empty", []int{}, "()"},
 		{"nested", []any{[]int{1, 2}}, `("{1,2}")`},
@@ -316,4 +326,37 @@ func TestJSONHelpers(t *testing.T) {
 	}
 	_, _, err = ParamText(nil)
 	assert.True(t, errors.Is(err, errSyntax))
+}
+
+func TestCheckText(t *testing.T) {
+	for _, s := range []string{"", "plain", "naïve ✓ 🚀", "\u2028\t\n"} {
+		assert.NoError(t, CheckText(s), "%q", s)
+	}
+	for s, want := range map[string]string{
+		"a\x00b":        "NUL byte at offset 1",
+		"ok\xff":        "invalid UTF-8 at offset 2",
+		"\xed\xa0\x80x": "invalid UTF-8 at offset 0", // an encoded surrogate
+		"é\xc3":         "invalid UTF-8 at offset 2",
+	} {
+		err := CheckText(s)
+		assert.ErrorIs(t, err, ErrText, "%q", s)
+		assert.ErrorContains(t, err, want, "%q", s)
+	}
+}
+
+func TestQuoteLogicValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain": "plain", "": `""`, "{a}b": `"{a}b"`, "{}": `"{}"`, "a{b}": "a{b}", "a,b": `"a,b"`, `{"x"`: `"{\"x\""`,
+	} {
+		assert.Equal(t, want, QuoteLogicValue(in), "%q", in)
+	}
+}
+
+func TestInvalidUTF8(t *testing.T) {
+	// Left as it is, for CheckText to refuse: not joined into valid text.
+	assert.Equal(t, "\xc2  \xa0", CleanSelect("\xc2  \xa0"))
+	// Keys decode as encoding/json decodes them.
+	ms, err := ObjectMembers([]byte("{\"\xa9\":0}"))
+	require.NoError(t, err)
+	assert.Equal(t, "\uFFFD", ms[0].Key)
 }

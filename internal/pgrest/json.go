@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 var errSyntax = errors.New("invalid JSON")
@@ -130,8 +131,10 @@ func scanObject(b []byte, i int, fn func(key string, value []byte)) (int, error)
 	}
 }
 
+// unquote decodes a JSON string as encoding/json does (which also turns
+// invalid UTF-8 into U+FFFD).
 func unquote(s []byte) (string, error) {
-	if bytes.IndexByte(s, '\\') < 0 {
+	if bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
 		return string(s[1 : len(s)-1]), nil
 	}
 	var k string

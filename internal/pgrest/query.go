@@ -1,6 +1,12 @@
 package pgrest
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Pair is one query string parameter.
 type Pair struct{ Key, Value string }
@@ -26,6 +32,41 @@ func EncodeQuery(pairs []Pair) string {
 		escape(&b, p.Value)
 	}
 	return b.String()
+}
+
+// ErrText is wrapped by CheckText's errors.
+var ErrText = errors.New("text cannot be sent")
+
+// CheckText reports whether s can be sent as a query string key or value:
+// PostgREST decodes the query string as strict UTF-8 and refuses the
+// request otherwise, and Postgres text cannot hold NUL (PostgREST also
+// cuts in-list elements at the first one, which would change the filter).
+func CheckText(s string) error {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return fmt.Errorf("%w: NUL byte at offset %d", ErrText, i)
+	}
+	if !utf8.ValidString(s) {
+		for i := 0; i < len(s); {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return fmt.Errorf("%w: invalid UTF-8 at offset %d", ErrText, i)
+			}
+			i += n
+		}
+	}
+	return nil
+}
+
+// IsTextSearchConfig reports whether PostgREST reads s as the language of
+// a full-text search operator, fts(s): one or more letters, digits, _ or $
+// (its grammar also takes spaces, but trims them; no name holds one).
+func IsTextSearchConfig(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) && (r < '0' || r > '9') && r != '_' && r != '$' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 const upperhex = "0123456789ABCDEF"
