@@ -451,8 +451,13 @@ func parseOperator(op string) (base string, ok bool) {
 	if !closed || arg == "" {
 		return "", false
 	}
+	// What PostgREST's identifier parser reads: letters, ASCII digits, _, $
+	// and spaces, which it trims (so at least one other character).
+	if strings.TrimSpace(arg) == "" {
+		return "", false
+	}
 	for _, r := range arg {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '$' && r != ' ' {
+		if !unicode.IsLetter(r) && !('0' <= r && r <= '9') && r != '_' && r != '$' && r != ' ' {
 			return "", false
 		}
 	}

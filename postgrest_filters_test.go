@@ -45,7 +45,7 @@ func TestFilterAnyOperator(t *testing.T) {
 	// What cannot be one operator token is refused before any I/O.
 	for _, op := range []string{
 		"", "not", "not.", "not.not.eq", "EQ", "Eq", "eq.5", "eq.", "e q", "eq,or", "eq&x", "eq()", "eq(any", "eq(a)b",
-		"eq(any)(all)", "eq(a.b)", "eq(a,b)", "eq(a\tb)", "(any)", "1eq", "eq\n", "not.EQ",
+		"eq(any)(all)", "eq(a.b)", "eq(a,b)", "eq(a\tb)", "(any)", "1eq", "eq\n", "not.EQ", "fts(٣)", "fts( )",
 	} {
 		t.Run("refused "+op, func(t *testing.T) {
 			s, c := newFakeAPI(t, jsonReply(200, `[]`))

@@ -1,6 +1,7 @@
 package supabase
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -281,8 +282,14 @@ func (s *StorageClient) do(ctx context.Context, r *apiRequest, out any) error {
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		// storage-js: StorageUnknownError.
-		return &Error{Service: ServiceStorage, Status: resp.status, Message: "invalid JSON in response: " + err.Error(),
-			Details: excerpt(resp.body), Method: r.method, URL: sanitizeURL(r.url)}
+		e := invalidResponse(ServiceStorage, resp.status, "invalid JSON in response: "+err.Error())
+		e.Method, e.URL = r.method, sanitizeURL(r.url)
+		// A proxy's page helps to see what answered; JSON, even cut
+		// short, may hold a signed URL's token.
+		if b := bytes.TrimSpace(resp.body); len(b) > 0 && b[0] != '{' && b[0] != '[' {
+			e.Details = excerpt(resp.body)
+		}
+		return e
 	}
 	return nil
 }

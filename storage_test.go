@@ -399,6 +399,30 @@ func TestStorageBadInput(t *testing.T) {
 
 // Storage's error shapes become *Error with Service "storage" and the
 // sentinels of their category.
+// A 2xx answer cut short never puts its JSON, which may hold a signed URL's
+// token, into the error.
+func TestStorageTruncatedAnswerNotQuoted(t *testing.T) {
+	_, c := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"signedURL":"/object/sign/b/p?token=SECRET-TOKEN-123"`)
+	})
+	_, err := c.Storage.From("b").CreateSignedURL(context.Background(), "p", time.Minute, nil)
+	require.ErrorIs(t, err, ErrInvalidResponse)
+	assert.NotContains(t, err.Error(), "SECRET-TOKEN-123")
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Empty(t, e.Details)
+
+	_, c = newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{}`)
+	})
+	_, err = c.Storage.From("b").CreateSignedURL(context.Background(), "p", time.Minute, nil)
+	assert.ErrorIs(t, err, ErrInvalidResponse, "no signedURL")
+	_, err = c.Storage.From("b").CreateSignedUploadURL(context.Background(), "p", nil)
+	assert.ErrorIs(t, err, ErrInvalidResponse, "no token")
+}
+
 func TestStorageErrors(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -465,6 +489,7 @@ func TestStorageErrors(t *testing.T) {
 			if tt.status == 200 {
 				assert.Contains(t, e.Message, "invalid JSON")
 				assert.Equal(t, "OK", e.Details)
+				assert.ErrorIs(t, err, ErrInvalidResponse)
 				return
 			}
 			assert.Equal(t, tt.statusCode, e.StatusCode)

@@ -77,7 +77,7 @@ func (b *BucketHandle) CreateSignedURL(ctx context.Context, path string, expires
 		return "", err
 	}
 	if out.SignedURL == "" {
-		return "", &Error{Service: ServiceStorage, Status: http.StatusOK, Message: "no signedURL in the response"}
+		return "", invalidResponse(ServiceStorage, http.StatusOK, "no signedURL in the response")
 	}
 	return b.signedURL(out.SignedURL, p, opts), nil
 }
@@ -264,8 +264,9 @@ func (b *BucketHandle) CreateSignedUploadURL(ctx context.Context, path string, o
 		}
 	}
 	if token == "" {
-		return nil, &Error{Service: ServiceStorage, Status: http.StatusOK, Message: "no token in the response",
-			Method: r.method, URL: sanitizeURL(r.url)}
+		e := invalidResponse(ServiceStorage, http.StatusOK, "no token in the response")
+		e.Method, e.URL = r.method, sanitizeURL(r.url)
+		return nil, e
 	}
 	return &SignedUploadURL{
 		URL:   b.s.baseURL() + objectURLPath("object/upload/sign", b.bucket, p) + "?token=" + url.QueryEscape(token),
