@@ -52,7 +52,8 @@ var divergenceRules = []*conformance.Divergence{
 			"so `in(\"c\", [\"\"])` becomes `in.()`, the empty list; `filter()` and `not()` with `in` write `String(values)`, " +
 			"without the parentheses: `not.in.1,2`.",
 		Go: "Re-encodes the list with internal/pgrest List: every element containing whitespace or any of `, . : ( ) \" \\` " +
-			"is double-quoted with `\"` and `\\` escaped, the empty string is `\"\"`, duplicates are dropped after encoding: " +
+			"is double-quoted with `\"` and `\\` escaped, the empty string is `\"\"` (alone, `(\"\",\"\")`, since PostgREST reads " +
+			"`(\"\")` as the empty list), duplicates are dropped after encoding: " +
 			"`in.(\"say \\\"hi\\\"\",\"back\\\\slash\",\"two words\",\"a.b\")`.",
 		Why: "PostgREST reads `\"` and `\\` as quoting and escape characters inside an in-list and `.`/`:` as its own syntax: " +
 			"unescaped, a value can change meaning or break the filter; an empty element is ambiguous, and alone it turns a " +
