@@ -200,3 +200,12 @@ func (p RequestPreview) String() string {
 	}
 	return b.String()
 }
+
+// url renders the URL q would request.
+func (q Query) url() (string, error) {
+	r, err := q.build()
+	if err != nil {
+		return "", err
+	}
+	return r.url, nil
+}
