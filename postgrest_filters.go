@@ -36,13 +36,21 @@ import (
 
 // filter appends column=<op>.<text>.
 func (q Query) filter(method, column, op, text string) Query {
-	if q.err != nil {
-		return q
+	q.addFilterTo(method, column, op, text)
+	return q
+}
+
+// addFilterTo is filter on q itself: the filter methods work on their
+// receiver's copy through a pointer, so that a Query (a few hundred bytes)
+// is copied once per call rather than once per helper.
+func (q *Query) addFilterTo(method, column, op, text string) {
+	switch {
+	case q.err != nil:
+	case strings.TrimSpace(column) == "":
+		*q = q.fail("%s: empty column name", method)
+	default:
+		q.params = q.params.Append(pgrest.Pair{Key: column, Op: op, Value: text})
 	}
-	if strings.TrimSpace(column) == "" {
-		return q.fail("%s: empty column name", method)
-	}
-	return q.addParam(column, op+"."+text)
 }
 
 func (q Query) scalar(method, column, op string, v any) Query {
@@ -53,7 +61,8 @@ func (q Query) scalar(method, column, op string, v any) Query {
 	if err != nil {
 		return q.fail("%s(%q): %v", method, column, err)
 	}
-	return q.filter(method, column, op, s)
+	q.addFilterTo(method, column, op, s)
+	return q
 }
 
 // Eq matches rows where column equals v (eq). Eq(col, nil) sends eq.null,

@@ -11,7 +11,6 @@ import (
 	"iter"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -229,7 +228,7 @@ func (q Query) Count(ctx context.Context) (int64, error) {
 		q.accept = acceptDefault
 		q.explain = nil
 		q.maybeSingle = false
-		q.params = slices.DeleteFunc(slices.Clone(q.params), func(p pgrest.Pair) bool {
+		q.params = q.params.Delete(func(p pgrest.Pair) bool {
 			return p.Key == "offset" || p.Key == "limit"
 		})
 	}

@@ -69,7 +69,7 @@ func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 		}
 		params = append(params, pgrest.Pair{Key: m.Key, Value: text})
 	}
-	q.params = params
+	q.params = pgrest.NewParams(params...)
 	if o.head {
 		q.rpcMethod = http.MethodHead
 	} else {

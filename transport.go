@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -45,6 +44,11 @@ type apiRequest struct {
 	method  string
 	url     string // absolute, with query
 	header  http.Header
+	// pairs are further headers, set in order after header (a later pair
+	// replaces an earlier one of the same name); names are canonical.
+	// PostgREST queries use them, in pairBuf, instead of a map.
+	pairs   []headerPair
+	pairBuf [5]headerPair
 	body    []byte // nil: no body
 	// upload, when set, is the body instead of body: streamed from the
 	// caller's reader (transport_stream.go), resent only if rewindable.
@@ -119,7 +123,7 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 			}
 			// A caller's own Authorization header (WithHeaders, Query.Header)
 			// replaces the session token; a 401 then says nothing about it.
-			token, fromSession = t, t != "" && r.header.Get("Authorization") == "" && co.headers.Get("Authorization") == ""
+			token, fromSession = t, t != "" && !r.hasHeader("Authorization") && co.headers.Get("Authorization") == ""
 		}
 		if token == "" && !r.noKeyBearer {
 			token = co.key
@@ -171,6 +175,19 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 		}
 		return resp, e
 	}
+}
+
+// hasHeader reports whether r sets the header name (canonical).
+func (r *apiRequest) hasHeader(name string) bool {
+	if r.header.Get(name) != "" {
+		return true
+	}
+	for _, p := range r.pairs {
+		if p.name == name && p.value != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // resendable reports whether r can be sent more than once.
@@ -262,24 +279,12 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	if r.upload != nil && r.upload.size > 0 {
 		req.ContentLength = r.upload.size // lets the server refuse an oversized body early
 	}
-	h := req.Header
-	h.Set("X-Client-Info", clientInfo)
-	h.Set("Apikey", co.key)
-	if token != "" {
-		h.Set("Authorization", "Bearer "+token)
+	co.setHeaders(req.Header, r, token, retryCount)
+	var start time.Time
+	logging := co.logger.Enabled(ctx, slog.LevelDebug)
+	if logging {
+		start = time.Now()
 	}
-	// Copies: a RoundTripper may modify the request's header slices, which
-	// must not reach the shared configuration or a query value.
-	for k, vs := range r.header {
-		h[k] = slices.Clone(vs)
-	}
-	for k, vs := range co.headers {
-		h[k] = slices.Clone(vs)
-	}
-	if retryCount > 0 {
-		h.Set("X-Retry-Count", strconv.Itoa(retryCount))
-	}
-	start := time.Now()
 	res, err := co.httpClient.Do(req)
 	if err != nil {
 		// *url.Error quotes the full URL, whose query may hold user data;
@@ -290,10 +295,12 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		}
 		return nil, err
 	}
-	co.logger.LogAttrs(ctx, slog.LevelDebug, "supabase request",
-		slog.String("method", r.method), slog.String("url", sanitizeURL(r.url)),
-		slog.Int("status", res.StatusCode), slog.Duration("elapsed", time.Since(start)),
-		slog.Int("retry", retryCount))
+	if logging {
+		co.logger.LogAttrs(ctx, slog.LevelDebug, "supabase request",
+			slog.String("method", r.method), slog.String("url", sanitizeURL(r.url)),
+			slog.Int("status", res.StatusCode), slog.Duration("elapsed", time.Since(start)),
+			slog.Int("retry", retryCount))
+	}
 	ok := res.StatusCode >= 200 && res.StatusCode < 300
 	if ok && r.stream {
 		return &apiResponse{status: res.StatusCode, header: res.Header, stream: newCheckedBody(res, r.method)}, nil
@@ -315,6 +322,45 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
 	return &apiResponse{status: res.StatusCode, header: res.Header, body: data}, nil
+}
+
+// setHeaders fills h, the headers of one attempt: X-Client-Info, apikey
+// and Authorization, then r's headers, then the client's (WithHeaders),
+// each replacing what came before under the same name. Every value is a
+// copy (a RoundTripper may modify the request's header slices, which must
+// not reach the shared configuration or a query value), all in one
+// backing array.
+func (co *core) setHeaders(h http.Header, r *apiRequest, token string, retryCount int) {
+	n := 4 + len(r.pairs)
+	for _, vs := range r.header {
+		n += len(vs)
+	}
+	for _, vs := range co.headers {
+		n += len(vs)
+	}
+	vals := make([]string, 0, n)
+	set := func(k string, vs ...string) {
+		start := len(vals)
+		vals = append(vals, vs...)
+		h[k] = vals[start:len(vals):len(vals)]
+	}
+	set("X-Client-Info", clientInfo)
+	set("Apikey", co.key)
+	if token != "" {
+		set("Authorization", "Bearer "+token)
+	}
+	for k, vs := range r.header {
+		set(k, vs...)
+	}
+	for _, p := range r.pairs {
+		set(p.name, p.value)
+	}
+	for k, vs := range co.headers {
+		set(k, vs...)
+	}
+	if retryCount > 0 {
+		set("X-Retry-Count", strconv.Itoa(retryCount))
+	}
 }
 
 // refuseRedirects returns a shallow copy of hc (same Transport, Jar and
