@@ -187,12 +187,6 @@ func (q Query) addParam(key, value string) Query {
 	return q
 }
 
-// addFilter appends key=op.value without building the text.
-func (q Query) addFilter(key, op, value string) Query {
-	q.params = q.params.Append(pgrest.Pair{Key: key, Op: op, Value: value})
-	return q
-}
-
 // setParam replaces the value of key where it is (as URLSearchParams.set
 // does) or appends it.
 func (q Query) setParam(key, value string) Query {

@@ -1,7 +1,6 @@
 package supabase
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -159,8 +159,7 @@ func (q Query) describe(e *Error) {
 // is not JSON at all, such as a proxy's HTML page: rows may hold private data.
 func (q Query) decodeFailure(status int, want string, err error, head []byte) *Error {
 	e := invalidResponse(ServiceREST, status, "cannot decode the response body as "+want+": "+err.Error())
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) && len(head) > 0 {
+	if isSyntaxError(err) && len(head) > 0 {
 		e.Details = "the body is not JSON: " + excerpt(head)
 	}
 	q.describe(e)
@@ -298,7 +297,7 @@ func decodeRows[T any](q Query, resp *Response) ([]T, error) {
 		}
 	case '[':
 		var rows []T
-		if err := json.Unmarshal(body, &rows); err != nil {
+		if err := q.c.core.codec.Unmarshal(body, &rows); err != nil {
 			return nil, q.decodeFailure(resp.Status, "[]"+typeName[T](), err, body)
 		}
 		if q.maybeSingle && len(rows) > 1 {
@@ -306,11 +305,11 @@ func decodeRows[T any](q Query, resp *Response) ([]T, error) {
 		}
 		return rows, nil
 	}
-	var row T
-	if err := json.Unmarshal(body, &row); err != nil {
+	rows := make([]T, 1)
+	if err := q.c.core.codec.Unmarshal(body, &rows[0]); err != nil {
 		return nil, q.decodeFailure(resp.Status, typeName[T](), err, body)
 	}
-	return []T{row}, nil
+	return rows, nil
 }
 
 // PageResult is one page of rows with the number of rows the query matches;
@@ -470,56 +469,75 @@ func oneRow[T any](ctx context.Context, q Query, caller string) (*T, int, error)
 	}
 	defer body.Close()
 	sb := &decodingBody{r: body}
-	br := bufio.NewReader(sb)
-	first, err := peekNonSpace(br)
+	els := pgrest.NewElements(sb, rowLimit(q.c.core.maxResponse))
+	first, err := els.Start()
 	if err == io.EOF {
 		return nil, 0, nil // empty body: HEAD
 	}
-	if err != nil {
-		return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+	want := typeName[T]()
+	fail := func(err error) (*T, int, error) {
+		if errors.Is(err, pgrest.ErrTooLarge) {
+			return nil, 0, q.tooLarge(resp.Status, "response body", q.c.core.maxResponse, "WithMaxResponseSize")
+		}
+		return nil, 0, sb.failure(q, resp.Status, want, err)
 	}
-	dec := json.NewDecoder(br)
+	if err != nil {
+		return fail(err)
+	}
+	codec := q.c.core.codec
 	row := new(T)
 	n := 1
-	switch first {
-	case '[':
-		want := "[]" + typeName[T]()
-		if _, err := dec.Token(); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, want, err)
+	if first == '[' {
+		want = "[]" + want
+		more, err := els.More()
+		if err != nil {
+			return fail(err)
 		}
-		if !dec.More() {
+		if !more {
 			n = 0
 		} else {
-			if err := dec.Decode(row); err != nil {
-				return nil, 0, sb.failure(q, resp.Status, want, err)
+			v, err := els.Next()
+			if err != nil {
+				return fail(err)
 			}
-			if dec.More() {
+			if err := codec.Unmarshal(v, row); err != nil {
+				return fail(err)
+			}
+			if more, err = els.More(); err != nil {
+				return fail(err)
+			}
+			if more {
 				// A second row: it is not read (nor is the rest of the body).
 				return new(T), 2, nil
 			}
 		}
-		if _, err := dec.Token(); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, want, err)
+	} else {
+		v, err := els.Value()
+		if err != nil {
+			return fail(err)
 		}
-	case 'n':
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
-		}
-		if isNull(raw) {
+		if isNull(v) {
 			n = 0
-		} else if err := json.Unmarshal(raw, row); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
-		}
-	default:
-		if err := dec.Decode(row); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+		} else if err := codec.Unmarshal(v, row); err != nil {
+			return fail(err)
 		}
 	}
-	if err := atEnd(dec); err != nil {
-		return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+	if err := els.End(); err != nil {
+		return fail(err)
 	}
 	return row, n, nil
+}
+
+// rowLimit converts a byte limit for pgrest.Elements.
+func rowLimit(n int64) int {
+	return int(min(n, math.MaxInt))
+}
+
+// tooLarge is the ErrResponseTooLarge error for a body or row over its limit.
+func (q Query) tooLarge(status int, what string, limit int64, option string) *Error {
+	e := tooLargeError(ServiceREST, "", "", status, what, limit, option)
+	q.describe(e)
+	return e
 }
 
 // Rows sends q and yields the returned rows one at a time, decoding each
@@ -542,9 +560,16 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 		}
 		defer body.Close()
 		sb := &decodingBody{r: body}
-		br := bufio.NewReader(sb)
-		fail := func(want string, err error) { yield(zero, sb.failure(q, resp.Status, want, err)) }
-		first, err := peekNonSpace(br)
+		maxRow := q.c.core.maxRow
+		fail := func(want string, err error) {
+			if errors.Is(err, pgrest.ErrTooLarge) {
+				yield(zero, q.tooLarge(resp.Status, "row", maxRow, "WithMaxRowSize"))
+				return
+			}
+			yield(zero, sb.failure(q, resp.Status, want, err))
+		}
+		els := pgrest.NewElements(sb, rowLimit(maxRow))
+		first, err := els.Start()
 		if err == io.EOF {
 			return // empty body: HEAD, or a write without Select
 		}
@@ -552,30 +577,26 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			fail(typeName[T](), err)
 			return
 		}
-		dec, lim := newRowDecoder(br, q.c.core.maxRow)
-		yield = guardRows(lim, yield, func() error {
-			e := tooLargeError(ServiceREST, "", "", resp.Status, "row", q.c.core.maxRow, "WithMaxRowSize")
-			if r, err := q.build(); err == nil {
-				e.Method, e.URL = r.method, sanitizeURL(r.url)
-			}
-			return e
-		})
+		codec := q.c.core.codec
 		if first != '[' {
 			// One object (Single) or null (no row).
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			v, err := els.Value()
+			if err != nil {
 				fail(typeName[T](), err)
 				return
 			}
-			if isNull(raw) {
+			if isNull(v) {
+				if err := els.End(); err != nil {
+					fail(typeName[T](), err)
+				}
 				return
 			}
 			var row T
-			if err := json.Unmarshal(raw, &row); err != nil {
+			if err := codec.Unmarshal(v, &row); err != nil {
 				fail(typeName[T](), err)
 				return
 			}
-			if err := atEnd(dec); err != nil {
+			if err := els.End(); err != nil {
 				fail(typeName[T](), err)
 				return
 			}
@@ -583,54 +604,31 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			return
 		}
 		want := "[]" + typeName[T]()
-		if _, err := dec.Token(); err != nil {
-			fail(want, err)
-			return
-		}
-		for dec.More() {
+		for {
+			more, err := els.More()
+			if err != nil {
+				fail(want, err)
+				return
+			}
+			if !more {
+				break
+			}
+			v, err := els.Next()
+			if err != nil {
+				fail(want, err)
+				return
+			}
 			var row T
-			if err := dec.Decode(&row); err != nil {
+			if err := codec.Unmarshal(v, &row); err != nil {
 				fail(want, err)
 				return
 			}
 			if !yield(row, nil) {
 				return
 			}
-			lim.startRow()
 		}
-		if _, err := dec.Token(); err != nil {
-			fail(want, err)
-			return
-		}
-		if err := atEnd(dec); err != nil {
+		if err := els.End(); err != nil {
 			fail(want, err)
 		}
-	}
-}
-
-// atEnd checks that the decoder has read the whole body.
-func atEnd(dec *json.Decoder) error {
-	_, err := dec.Token()
-	switch err {
-	case io.EOF:
-		return nil
-	case nil:
-		return errors.New("data after the top-level value")
-	}
-	return err
-}
-
-// peekNonSpace returns the first non-whitespace byte without consuming it.
-func peekNonSpace(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return b, br.UnreadByte()
 	}
 }

@@ -470,58 +470,6 @@ func tooLargeError(service, method, rawURL string, status int, what string, limi
 		Method:  method, URL: sanitizeURL(rawURL)}
 }
 
-// rowLimiter feeds a streamed body to a json.Decoder, which buffers a whole
-// value, and fails the decoder's reads once the row being decoded (every
-// byte handed over since startRow) passes limit: however long a hostile row
-// is, the decoder's buffer never grows past about twice the limit.
-type rowLimiter struct {
-	r        io.Reader
-	dec      *json.Decoder
-	limit    int64
-	read     int64 // bytes handed to dec
-	rowStart int64 // dec's input offset where the current row began
-	exceeded bool
-}
-
-// errRowTooLarge is what the decoder sees; Rows reports a tooLargeError.
-var errRowTooLarge = errors.New("row over the size limit")
-
-// newRowDecoder returns a decoder reading r through a rowLimiter.
-func newRowDecoder(r io.Reader, limit int64) (*json.Decoder, *rowLimiter) {
-	l := &rowLimiter{r: r, limit: limit}
-	l.dec = json.NewDecoder(l)
-	return l.dec, l
-}
-
-// startRow starts counting a new row: what dec has read ahead but not yet
-// decoded belongs to it.
-func (l *rowLimiter) startRow() { l.rowStart = l.dec.InputOffset() }
-
-func (l *rowLimiter) Read(p []byte) (int, error) {
-	room := l.limit - (l.read - l.rowStart)
-	if room < 0 {
-		l.exceeded = true
-		return 0, errRowTooLarge
-	}
-	if room < int64(len(p))-1 {
-		p = p[:room+1] // one byte past the limit shows the row is too large
-	}
-	n, err := l.r.Read(p)
-	l.read += int64(n)
-	return n, err
-}
-
-// guardRows makes yield report a row over the limit as tooLarge() rather than
-// as whatever decoding error the failed read caused.
-func guardRows[T any](l *rowLimiter, yield func(T, error) bool, tooLarge func() error) func(T, error) bool {
-	return func(v T, err error) bool {
-		if err != nil && l.exceeded {
-			err = tooLarge()
-		}
-		return yield(v, err)
-	}
-}
-
 // restream hands a body that was read (an error read, later taken as
 // success) to a caller that asked for a stream.
 func (co *core) restream(r *apiRequest, resp *apiResponse) *apiResponse {
