@@ -285,3 +285,56 @@ func TestCodecErrorsAreInvalidResponse(t *testing.T) {
 		assert.NotContains(t, e.Error(), "not a number")
 	}
 }
+
+// TestRecycledBodiesNeverReachTheCaller: All and Page decode from a
+// recycled buffer; what they return must not share it, whatever the
+// codec, so a later request cannot change an earlier result. Execute hands
+// the body itself to the caller and never recycles it.
+func TestRecycledBodiesNeverReachTheCaller(t *testing.T) {
+	type row struct {
+		Title string          `json:"title"`
+		Raw   json.RawMessage `json:"raw"`
+		Num   json.Number     `json:"num"`
+		Any   any             `json:"any"`
+		Bytes []byte          `json:"bytes"`
+	}
+	bodies := []string{
+		`[{"title":"aaaa","raw":{"k":"aaaa"},"num":1111,"any":{"s":"aaaa"},"bytes":"YWFhYQ=="}]`,
+		`[{"title":"bbbb","raw":{"k":"bbbb"},"num":2222,"any":{"s":"bbbb"},"bytes":"YmJiYg=="}]`,
+	}
+	n := 0
+	srv, _ := newCoreServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Range", "0-0/1")
+		writeJSON(w, http.StatusOK, []byte(bodies[n%2]))
+		n++
+	})
+	want := row{Title: "aaaa", Raw: json.RawMessage(`{"k":"aaaa"}`), Num: "1111", Any: map[string]any{"s": "aaaa"}, Bytes: []byte("aaaa")}
+	for _, codec := range []JSONCodec{DefaultJSON{}, StdJSON{}} {
+		c, err := NewClient(srv.URL+"/base", coreTestKey, WithJSONCodec(codec))
+		require.NoError(t, err)
+		ctx := context.Background()
+		n = 0
+		first, err := All[row](ctx, c.From("todos"))
+		require.NoError(t, err)
+		page, err := Page[row](ctx, c.From("todos"))
+		require.NoError(t, err)
+		for range 3 {
+			_, err = All[row](ctx, c.From("todos"))
+			require.NoError(t, err)
+			_, err = Page[row](ctx, c.From("todos"))
+			require.NoError(t, err)
+		}
+		assert.Equal(t, []row{want}, first, "%T", codec)
+		assert.Equal(t, "bbbb", page.Rows[0].Title, "%T", codec)
+		assert.Equal(t, json.RawMessage(`{"k":"bbbb"}`), page.Rows[0].Raw, "%T", codec)
+
+		n = 0
+		resp, err := c.From("todos").Execute(ctx)
+		require.NoError(t, err)
+		for range 3 {
+			_, err = All[row](ctx, c.From("todos"))
+			require.NoError(t, err)
+		}
+		assert.Equal(t, bodies[0], string(resp.Body), "%T", codec)
+	}
+}

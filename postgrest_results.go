@@ -74,15 +74,7 @@ func (q Query) do(ctx context.Context) (*Response, error) {
 // send sends the query; with stream the 2xx body is returned unread (the
 // caller closes it) instead of in Response.Body.
 func (q Query) send(ctx context.Context, stream bool) (*Response, io.ReadCloser, error) {
-	req, err := q.build()
-	if err != nil {
-		return nil, nil, err
-	}
-	// As postgrest-js does (its issue 295): a 404 with an empty body is 204
-	// No Content, one with a JSON array body an empty 200.
-	req.pgrst404 = true
-	req.stream = stream
-	res, err := q.c.core.send(ctx, q.c.tokens, req)
+	res, err := q.exchange(ctx, stream, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,6 +87,22 @@ func (q Query) send(ctx context.Context, stream bool) (*Response, io.ReadCloser,
 		r.Count = parseContentRange(header.Get("Content-Range"))
 	}
 	return r, res.stream, nil
+}
+
+// exchange sends the query and returns the transport's response. With
+// pooled the body may be in a recycled buffer: the caller decodes it and
+// then calls release.
+func (q Query) exchange(ctx context.Context, stream, pooled bool) (*apiResponse, error) {
+	req, err := q.build()
+	if err != nil {
+		return nil, err
+	}
+	// As postgrest-js does (its issue 295): a 404 with an empty body is 204
+	// No Content, one with a JSON array body an empty 200.
+	req.pgrst404 = true
+	req.stream = stream
+	req.pooled = pooled
+	return q.c.core.send(ctx, q.c.tokens, req)
 }
 
 // parseContentRange reads the total from "0-9/42" or "*/42"; nil for "*"
@@ -279,15 +287,15 @@ func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 // ErrTooManyRows. A 2xx body that cannot be decoded into []T is a [*Error]
 // matching [ErrInvalidResponse].
 func All[T any](ctx context.Context, q Query) ([]T, error) {
-	resp, err := q.do(ctx)
+	res, err := q.exchange(ctx, false, true)
 	if err != nil {
 		return nil, err
 	}
-	return decodeRows[T](q, resp)
+	defer res.release()
+	return decodeRows[T](q, res.status, res.body)
 }
 
-func decodeRows[T any](q Query, resp *Response) ([]T, error) {
-	body := resp.Body
+func decodeRows[T any](q Query, status int, body []byte) ([]T, error) {
 	switch pgrest.Kind(body) {
 	case 0:
 		return nil, nil
@@ -298,7 +306,7 @@ func decodeRows[T any](q Query, resp *Response) ([]T, error) {
 	case '[':
 		var rows []T
 		if err := q.c.core.codec.Unmarshal(body, &rows); err != nil {
-			return nil, q.decodeFailure(resp.Status, "[]"+typeName[T](), err, body)
+			return nil, q.decodeFailure(status, "[]"+typeName[T](), err, body)
 		}
 		if q.maybeSingle && len(rows) > 1 {
 			return nil, q.rowsError(len(rows), false)
@@ -307,7 +315,7 @@ func decodeRows[T any](q Query, resp *Response) ([]T, error) {
 	}
 	rows := make([]T, 1)
 	if err := q.c.core.codec.Unmarshal(body, &rows[0]); err != nil {
-		return nil, q.decodeFailure(resp.Status, typeName[T](), err, body)
+		return nil, q.decodeFailure(status, typeName[T](), err, body)
 	}
 	return rows, nil
 }
@@ -351,19 +359,21 @@ func Page[T any](ctx context.Context, q Query) (*PageResult[T], error) {
 	if v, ok := q.param("offset"); ok {
 		offset, _ = strconv.ParseInt(v, 10, 64)
 	}
-	resp, err := q.do(ctx)
+	res, err := q.exchange(ctx, false, true)
 	if err != nil {
 		if total, ok := rangeTotal(err); ok {
 			return &PageResult[T]{Total: &total, From: offset, To: offset - 1}, nil
 		}
 		return nil, err
 	}
-	rows, err := decodeRows[T](q, resp)
+	defer res.release()
+	rows, err := decodeRows[T](q, res.status, res.body)
 	if err != nil {
 		return nil, err
 	}
-	p := &PageResult[T]{Rows: rows, Total: resp.Count, From: offset}
-	if from, to, ok := contentRangeRows(resp.Header.Get("Content-Range")); ok && to-from+1 == int64(len(rows)) {
+	contentRange := res.header.Get("Content-Range")
+	p := &PageResult[T]{Rows: rows, Total: parseContentRange(contentRange), From: offset}
+	if from, to, ok := contentRangeRows(contentRange); ok && to-from+1 == int64(len(rows)) {
 		p.From = from
 	}
 	p.To = p.From + int64(len(rows)) - 1

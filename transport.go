@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -68,6 +69,10 @@ type apiRequest struct {
 	// stream leaves a 2xx body unread in apiResponse.stream (the caller
 	// closes it) instead of reading it into body.
 	stream bool
+	// pooled reads a 2xx body of known length into a recycled buffer: for
+	// callers that decode the body and then call apiResponse.release,
+	// never for one that hands the body on.
+	pooled bool
 }
 
 // apiResponse is a 2xx response, read into body, or left in stream for
@@ -78,6 +83,17 @@ type apiResponse struct {
 	header http.Header
 	body   []byte
 	stream io.ReadCloser
+	buf    *bodyBuf // where body is, when it is a recycled buffer
+}
+
+// release recycles the body's buffer, if it came from the pool; body must
+// not be used after. Safe on nil.
+func (r *apiResponse) release() {
+	if r != nil && r.buf != nil {
+		r.body = nil
+		r.buf.release()
+		r.buf = nil
+	}
 }
 
 // sanitizeURL drops the query string, which may hold user data.
@@ -310,8 +326,9 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		return nil, redirectError(r, res)
 	}
 	var data []byte
+	var buf *bodyBuf
 	if ok {
-		data, err = co.readBody(r, res)
+		data, buf, err = co.readBody(r, res)
 	} else {
 		data, err = io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
 	}
@@ -321,7 +338,7 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	if err != nil {
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
-	return &apiResponse{status: res.StatusCode, header: res.Header, body: data}, nil
+	return &apiResponse{status: res.StatusCode, header: res.Header, body: data, buf: buf}, nil
 }
 
 // setHeaders fills h, the headers of one attempt: X-Client-Info, apikey
@@ -398,21 +415,78 @@ func redirectError(r *apiRequest, res *http.Response) *Error {
 		Method:  r.method, URL: sanitizeURL(r.url)}
 }
 
-// readBody reads a whole 2xx body, up to co.maxResponse bytes.
-func (co *core) readBody(r *apiRequest, res *http.Response) ([]byte, error) {
+// readBody reads a whole 2xx body, up to co.maxResponse bytes; into a
+// recycled buffer (returned too) when r asks for one and the length is known.
+func (co *core) readBody(r *apiRequest, res *http.Response) ([]byte, *bodyBuf, error) {
 	length := res.ContentLength
 	if r.method == http.MethodHead {
 		length = -1 // the header describes a body that is not sent
 	}
-	data, over, err := readLimited(res.Body, length, co.maxResponse)
-	if err != nil {
-		return nil, err
+	var buf *bodyBuf
+	var into []byte
+	if r.pooled && length >= 0 && length < co.maxResponse {
+		if buf = getBodyBuf(int(length) + 1); buf != nil {
+			into = buf.b
+		}
 	}
-	if over {
-		return nil, tooLargeError(r.service, r.method, r.url, res.StatusCode,
+	data, over, err := readLimitedInto(into, res.Body, length, co.maxResponse)
+	if err != nil || over {
+		buf.release()
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, tooLargeError(r.service, r.method, r.url, res.StatusCode,
 			"response body", co.maxResponse, "WithMaxResponseSize")
 	}
-	return data, nil
+	if buf != nil && (len(data) == 0 || &data[0] != &buf.b[:1][0]) {
+		// Empty, or it outgrew the buffer (a Content-Length that lied).
+		buf.release()
+		buf = nil
+		if len(data) == 0 {
+			data = nil
+		}
+	}
+	return data, buf, nil
+}
+
+// Recycled body buffers, in size classes of powers of two from 4 KiB to
+// 4 MiB. A decoded body is garbage as soon as the codec returns (decoded
+// values never point into it: that is the JSONCodec contract), so All and
+// Page give their buffer back instead of leaving a body-sized allocation
+// per request to the collector.
+const (
+	minBodyBuf     = 4 << 10
+	bodyBufClasses = 11 // up to 4 MiB
+)
+
+var bodyBufPools [bodyBufClasses]sync.Pool
+
+type bodyBuf struct {
+	b     []byte // len 0, cap the class size
+	class int
+}
+
+// getBodyBuf returns a buffer of at least size bytes, or nil when size is
+// beyond the largest class.
+func getBodyBuf(size int) *bodyBuf {
+	class := 0
+	for minBodyBuf<<class < size {
+		if class++; class == bodyBufClasses {
+			return nil
+		}
+	}
+	if b, ok := bodyBufPools[class].Get().(*bodyBuf); ok {
+		return b
+	}
+	return &bodyBuf{b: make([]byte, 0, minBodyBuf<<class), class: class}
+}
+
+// release returns b to its pool. Safe on nil.
+func (b *bodyBuf) release() {
+	if b != nil {
+		b.b = b.b[:0]
+		bodyBufPools[b.class].Put(b)
+	}
 }
 
 // readLimited reads body to its end unless it holds more than limit bytes
@@ -422,6 +496,12 @@ func (co *core) readBody(r *apiRequest, res *http.Response) ([]byte, error) {
 // in chunks joined once at the end: growing one slice would copy it again
 // and again and leave garbage of several times the body size.
 func readLimited(body io.Reader, contentLength, limit int64) (data []byte, over bool, err error) {
+	return readLimitedInto(nil, body, contentLength, limit)
+}
+
+// readLimitedInto is readLimited reading into into's capacity first, when
+// that holds contentLength+1 bytes.
+func readLimitedInto(into []byte, body io.Reader, contentLength, limit int64) (data []byte, over bool, err error) {
 	if contentLength > limit {
 		return nil, true, nil
 	}
@@ -431,7 +511,10 @@ func readLimited(body io.Reader, contentLength, limit int64) (data []byte, over 
 	}
 	var chunks [][]byte
 	var total int64
-	buf := make([]byte, 0, size)
+	buf := into[:0]
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
 	for {
 		if len(buf) == cap(buf) {
 			chunks = append(chunks, buf)
