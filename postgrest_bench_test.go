@@ -61,6 +61,22 @@ type benchServer struct {
 	ranges  map[string]string // RawQuery → Content-Range
 	conns   atomic.Int64      // connections accepted
 	failure atomic.Pointer[string]
+	gate    atomic.Pointer[benchGate]
+}
+
+// benchGate holds reads until n of them are in flight, so that a warm-up
+// opens n connections at once.
+type benchGate struct {
+	n       int64
+	arrived atomic.Int64
+	open    chan struct{}
+}
+
+func (g *benchGate) wait() {
+	if g.arrived.Add(1) == g.n {
+		close(g.open)
+	}
+	<-g.open
 }
 
 // benchRows renders n rows as PostgREST sends them.
@@ -141,6 +157,9 @@ func (s *benchServer) serve(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+s.token {
 			s.fail(w, "read without the user's bearer")
 			return
+		}
+		if g := s.gate.Load(); g != nil {
+			g.wait()
 		}
 		body, ok := s.bodies[r.URL.RawQuery]
 		if !ok {
@@ -276,9 +295,12 @@ func BenchmarkSelect(b *testing.B) {
 }
 
 // runParallel runs op on exactly goroutines goroutines, b.N times in all,
-// after each goroutine has run it once together (so the connection pool is
-// warm), and reports the connections opened per op after that.
+// after each goroutine has run it once, all at the same time (the server
+// holds the warm-up requests until every one has arrived, so the pool is
+// warm with one connection per goroutine), and reports the connections
+// opened per op after that.
 func runParallel(b *testing.B, s *benchServer, goroutines int, op func() error) {
+	s.gate.Store(&benchGate{n: int64(goroutines), open: make(chan struct{})})
 	var warm, start sync.WaitGroup
 	warm.Add(goroutines)
 	start.Add(1)
@@ -302,6 +324,7 @@ func runParallel(b *testing.B, s *benchServer, goroutines int, op func() error) 
 		}()
 	}
 	warm.Wait()
+	s.gate.Store(nil)
 	before := s.conns.Load()
 	b.ResetTimer()
 	cpu := startCPU()

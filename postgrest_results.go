@@ -292,10 +292,13 @@ func All[T any](ctx context.Context, q Query) ([]T, error) {
 		return nil, err
 	}
 	defer res.release()
-	return decodeRows[T](q, res.status, res.body)
+	return decodeRows[T](q, res.status, res.header, res.body)
 }
 
-func decodeRows[T any](q Query, status int, body []byte) ([]T, error) {
+// decodeRows decodes a body of rows. The slice is made as large as the
+// rows that Content-Range announces (when the body can hold that many), so
+// that decoding appends to it without growing it again and again.
+func decodeRows[T any](q Query, status int, header http.Header, body []byte) ([]T, error) {
 	switch pgrest.Kind(body) {
 	case 0:
 		return nil, nil
@@ -305,6 +308,9 @@ func decodeRows[T any](q Query, status int, body []byte) ([]T, error) {
 		}
 	case '[':
 		var rows []T
+		if from, to, ok := contentRangeRows(header.Get("Content-Range")); ok && to-from < int64(len(body)/3) {
+			rows = make([]T, 0, to-from+1) // a row takes at least 3 bytes: {},
+		}
 		if err := q.c.core.codec.Unmarshal(body, &rows); err != nil {
 			return nil, q.decodeFailure(status, "[]"+typeName[T](), err, body)
 		}
@@ -367,7 +373,7 @@ func Page[T any](ctx context.Context, q Query) (*PageResult[T], error) {
 		return nil, err
 	}
 	defer res.release()
-	rows, err := decodeRows[T](q, res.status, res.body)
+	rows, err := decodeRows[T](q, res.status, res.header, res.body)
 	if err != nil {
 		return nil, err
 	}
@@ -614,6 +620,10 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			return
 		}
 		want := "[]" + typeName[T]()
+		// One row value for the whole stream, reset before each decode: a
+		// pointer passed to the codec would otherwise be a heap allocation
+		// per row. What is yielded is a copy, so rows never share it.
+		row := new(T)
 		for {
 			more, err := els.More()
 			if err != nil {
@@ -628,12 +638,12 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 				fail(want, err)
 				return
 			}
-			var row T
-			if err := codec.Unmarshal(v, &row); err != nil {
+			*row = zero
+			if err := codec.Unmarshal(v, row); err != nil {
 				fail(want, err)
 				return
 			}
-			if !yield(row, nil) {
+			if !yield(*row, nil) {
 				return
 			}
 		}
