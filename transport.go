@@ -301,7 +301,7 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	if logging {
 		start = time.Now()
 	}
-	res, err := co.httpClient.Do(req)
+	res, err := co.do(req)
 	if err != nil {
 		// *url.Error quotes the full URL, whose query may hold user data;
 		// the caller adds the sanitised URL instead.
@@ -339,6 +339,34 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
 	return &apiResponse{status: res.StatusCode, header: res.Header, body: data, buf: buf}, nil
+}
+
+// do sends req through the HTTP client. http.Client wraps its Transport in
+// a redirect loop, a cookie jar and a timeout; redirects are refused
+// anyway (see refuseRedirects), so a client with neither a jar nor a
+// timeout, such as the default one, adds nothing but a copy of every
+// header (kept for redirects) and the request goes to its Transport
+// directly. The response is the same either way: a 3xx answer comes back
+// as it is, an error unwrapped as roundTrip does with Client.Do's.
+func (co *core) do(req *http.Request) (*http.Response, error) {
+	hc := co.httpClient
+	if hc.Jar != nil || hc.Timeout != 0 {
+		return hc.Do(req)
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	res, err := rt.RoundTrip(req)
+	switch {
+	case err != nil:
+		return nil, err
+	case res == nil:
+		return nil, errors.New("http: RoundTripper returned a nil *Response with a nil error")
+	case res.Body == nil:
+		res.Body = http.NoBody
+	}
+	return res, nil
 }
 
 // setHeaders fills h, the headers of one attempt: X-Client-Info, apikey
