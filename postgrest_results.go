@@ -281,7 +281,8 @@ func isNull(body []byte) bool { return string(bytes.TrimSpace(body)) == "null" }
 func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 
 // All sends q and decodes the returned rows into a []T: straight from the
-// body, with one json.Unmarshal. A body holding a single object (Single) is
+// body, in one call to the client's [JSONCodec] ([DefaultJSON] unless
+// [WithJSONCodec] says otherwise). A body holding a single object (Single) is
 // one row; an empty body (HEAD, a write without Select) or null is no rows
 // and a nil slice. With MaybeSingle, more than one row is an error matching
 // ErrTooManyRows. A 2xx body that cannot be decoded into []T is a [*Error]

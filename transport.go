@@ -383,29 +383,38 @@ func (co *core) setHeaders(h http.Header, r *apiRequest, token string, retryCoun
 	for _, vs := range co.headers {
 		n += len(vs)
 	}
-	vals := make([]string, 0, n)
-	set := func(k string, vs ...string) {
-		start := len(vals)
-		vals = append(vals, vs...)
-		h[k] = vals[start:len(vals):len(vals)]
-	}
-	set("X-Client-Info", clientInfo)
-	set("Apikey", co.key)
+	f := headerFill{h: h, vals: make([]string, 0, n)}
+	f.set("X-Client-Info", clientInfo)
+	f.set("Apikey", co.key)
 	if token != "" {
-		set("Authorization", "Bearer "+token)
+		f.set("Authorization", "Bearer "+token)
 	}
 	for k, vs := range r.header {
-		set(k, vs...)
+		f.set(k, vs...)
 	}
 	for _, p := range r.pairs {
-		set(p.name, p.value)
+		f.set(p.name, p.value)
 	}
 	for k, vs := range co.headers {
-		set(k, vs...)
+		f.set(k, vs...)
 	}
 	if retryCount > 0 {
-		set("X-Retry-Count", strconv.Itoa(retryCount))
+		f.set("X-Retry-Count", strconv.Itoa(retryCount))
 	}
+}
+
+// headerFill sets headers whose values share one backing array.
+type headerFill struct {
+	h    http.Header
+	vals []string
+}
+
+// set replaces k's values; the slice is capped, so appending to it (as a
+// RoundTripper may) never reaches the next header's values.
+func (f *headerFill) set(k string, vs ...string) {
+	start := len(f.vals)
+	f.vals = append(f.vals, vs...)
+	f.h[k] = f.vals[start:len(f.vals):len(f.vals)]
 }
 
 // refuseRedirects returns a shallow copy of hc (same Transport, Jar and
