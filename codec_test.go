@@ -338,3 +338,23 @@ func TestRecycledBodiesNeverReachTheCaller(t *testing.T) {
 		assert.Equal(t, bodies[0], string(resp.Body), "%T", codec)
 	}
 }
+
+// TestRowsHintIsBounded: the result slice is sized from Content-Range only
+// when the body could hold that many rows and the slice would not dwarf
+// the body.
+func TestRowsHintIsBounded(t *testing.T) {
+	h := func(v string) http.Header { return http.Header{"Content-Range": {v}} }
+	type small struct{ ID int }
+	type large struct{ Pad [4096]byte }
+	n, ok := rowsHint[small](h("0-99/*"), 13000)
+	assert.True(t, ok)
+	assert.Equal(t, 100, n)
+	_, ok = rowsHint[small](h("0-999999/*"), 13000)
+	assert.False(t, ok, "more rows than the body can hold")
+	_, ok = rowsHint[large](h("0-999/*"), 3000*3)
+	assert.False(t, ok, "a slice far larger than the body")
+	_, ok = rowsHint[small](h("*/100"), 13000)
+	assert.False(t, ok)
+	_, ok = rowsHint[small](nil, 13000)
+	assert.False(t, ok)
+}

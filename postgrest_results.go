@@ -296,6 +296,23 @@ func All[T any](ctx context.Context, q Query) ([]T, error) {
 	return decodeRows[T](q, res.status, res.header, res.body)
 }
 
+// rowsHint is the number of rows Content-Range announces, when it is a
+// size to trust: the body can hold that many (a row takes at least 3
+// bytes, "{},") and the slice would take no more than about twice the
+// body's size, so that a header claiming more rows than there are cannot
+// make the client allocate far more than the server sent.
+func rowsHint[T any](header http.Header, bodyLen int) (int, bool) {
+	from, to, ok := contentRangeRows(header.Get("Content-Range"))
+	if !ok || to-from >= int64(bodyLen/3) {
+		return 0, false
+	}
+	n := int(to - from + 1)
+	if size := int64(reflect.TypeFor[T]().Size()); size > 0 && int64(n)*size > 2*int64(bodyLen)+64<<10 {
+		return 0, false
+	}
+	return n, true
+}
+
 // decodeRows decodes a body of rows. The slice is made as large as the
 // rows that Content-Range announces (when the body can hold that many), so
 // that decoding appends to it without growing it again and again.
@@ -309,8 +326,8 @@ func decodeRows[T any](q Query, status int, header http.Header, body []byte) ([]
 		}
 	case '[':
 		var rows []T
-		if from, to, ok := contentRangeRows(header.Get("Content-Range")); ok && to-from < int64(len(body)/3) {
-			rows = make([]T, 0, to-from+1) // a row takes at least 3 bytes: {},
+		if n, ok := rowsHint[T](header, len(body)); ok {
+			rows = make([]T, 0, n)
 		}
 		if err := q.c.core.codec.Unmarshal(body, &rows); err != nil {
 			return nil, q.decodeFailure(status, "[]"+typeName[T](), err, body)
