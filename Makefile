@@ -15,7 +15,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # raising the directive fails `make go-min` instead of quietly dropping a release.
 GO_MIN := 1.26.0
 
-.PHONY: test demo vet lint bench conformance go-min fuzz
+.PHONY: test demo vet lint bench perf conformance go-min fuzz
 
 SHELL := /bin/bash
 
@@ -50,6 +50,23 @@ conformance:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) -C localstack test -run '^$$' -bench . -benchmem ./...
+
+## perf: the comparison in docs/performance.md. The test binary is built once
+## and run PERF_PASSES times, each pass measuring the hand-written floor and
+## the SDK one after the other (interleaved, so that load from elsewhere hits
+## both alike); benchstat then shows the medians with sdk against floor.
+PERF_BENCH ?= ^Benchmark(Select|SelectParallel|BuildQuery|Rows)$$
+PERF_PASSES ?= 6
+PERF_OUT ?= perf.out
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+perf:
+	@uptime
+	$(GO) test -c -o .perf.test .
+	rm -f $(PERF_OUT)
+	for i in $$(seq $(PERF_PASSES)); do ./.perf.test -test.run '^$$' -test.bench '$(PERF_BENCH)' -test.benchmem -test.count 1 >> $(PERF_OUT) || exit 1; done
+	rm -f .perf.test
+	@uptime
+	$(GO) run $(BENCHSTAT) -col /impl $(PERF_OUT)
 
 ## go-min: build, vet and test the SDK module with the oldest Go it supports
 ## (the toolchain comes through the Go module proxy).

@@ -60,6 +60,8 @@ type core struct {
 	// (buffered results, Auth answers) and per row (Rows).
 	maxResponse int64
 	maxRow      int64
+	// codec decodes PostgREST rows (WithJSONCodec).
+	codec JSONCodec
 }
 
 // Option configures a Client. Options validate their input: NewClient
@@ -79,6 +81,7 @@ type options struct {
 	// 0: the default
 	maxResponse int64
 	maxRow      int64
+	codec       JSONCodec
 }
 
 // WithHTTPClient makes the client send every request through hc. hc is never
@@ -342,6 +345,10 @@ func NewClient(projectURL, key string, opts ...Option) (*Client, error) {
 		retry:      o.retry,
 		session:    o.session,
 		flow:       o.flow,
+		codec:      o.codec,
+	}
+	if co.codec == nil {
+		co.codec = DefaultJSON{}
 	}
 	// Redirects are refused on a copy, leaving the caller's client as it is.
 	co.httpClient = refuseRedirects(o.httpClient)

@@ -2,7 +2,6 @@ package supabase
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/supabase-go/supabase/internal/pgrest"
@@ -117,7 +116,7 @@ type Query struct {
 	err    error
 	kind   queryKind
 	target string // table or function name
-	params []pgrest.Pair
+	params pgrest.Params
 	body   []byte // nil: no body
 
 	selected       bool // Select called
@@ -182,12 +181,12 @@ func (q Query) fail(format string, args ...any) Query {
 	return q
 }
 
-// addParam appends a parameter; the receiver's slice is never written to.
+// addParam appends a parameter; the receiver's list is never changed.
 func (q Query) addParam(key, value string) Query {
 	if q = q.checkParam(key, value); q.err != nil {
 		return q
 	}
-	q.params = append(slices.Clip(q.params), pgrest.Pair{Key: key, Value: value})
+	q.params = q.params.Append(pgrest.Pair{Key: key, Value: value})
 	return q
 }
 
@@ -208,22 +207,32 @@ func (q Query) setParam(key, value string) Query {
 	if q = q.checkParam(key, value); q.err != nil {
 		return q
 	}
-	for i, p := range q.params {
-		if p.Key == key {
-			ps := slices.Clone(q.params)
-			ps[i].Value = value
-			q.params = ps
-			return q
-		}
+	q.params = q.params.Set(pgrest.Pair{Key: key, Value: value})
+	return q
+}
+
+// setNum is setParam with a number, formatted when the URL is built.
+func (q Query) setNum(key string, n int) Query {
+	q.params = q.params.Set(pgrest.Pair{Key: key, Num: int64(n), IsNum: true})
+	return q
+}
+
+// setParts is setParam with the value value+suffix, joined when the URL
+// is built.
+func (q Query) setParts(key, value, suffix string) Query {
+	if q = q.checkParam(key, value); q.err != nil {
+		return q
 	}
-	return q.addParam(key, value)
+	if err := pgrest.CheckText(suffix); err != nil {
+		return q.fail("query parameter %q: value: %v", key, err)
+	}
+	q.params = q.params.Set(pgrest.Pair{Key: key, Value: value, Suffix: suffix})
+	return q
 }
 
 func (q Query) param(key string) (string, bool) {
-	for _, p := range q.params {
-		if p.Key == key {
-			return p.Value, true
-		}
+	if i := q.params.Index(key); i >= 0 {
+		return q.params.All()[i].Text(), true
 	}
 	return "", false
 }

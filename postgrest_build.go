@@ -33,54 +33,47 @@ func (q Query) build() (*apiRequest, error) {
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
-	method := q.method()
-
-	var u strings.Builder
-	u.WriteString(q.c.core.restURL)
-	if q.kind == kindRPC {
-		u.WriteString("/rpc")
-	}
-	u.WriteByte('/')
-	u.WriteString(url.PathEscape(q.target))
-	params := q.params
-	if q.kind == kindRead && !q.selected {
-		params = append([]pgrest.Pair{{Key: "select", Value: "*"}}, params...)
-	}
-	if len(params) > 0 {
-		u.WriteByte('?')
-		u.WriteString(pgrest.EncodeQuery(params))
-	}
-
-	h := make(http.Header, 6)
+	r := &apiRequest{service: ServiceREST, method: q.method(), url: q.renderURL(), body: q.body}
+	r.retry = r.method == http.MethodGet || r.method == http.MethodHead || q.retry
+	// The headers go into the request's own array: no map is made until
+	// the transport's.
+	r.pairs = r.pairBuf[:0]
 	if accept := q.acceptHeader(); accept != "" {
-		h.Set("Accept", accept)
+		r.pairs = append(r.pairs, headerPair{"Accept", accept})
 	}
 	if q.c.schema != "" {
-		if method == http.MethodGet || method == http.MethodHead {
-			h.Set("Accept-Profile", q.c.schema)
+		if r.method == http.MethodGet || r.method == http.MethodHead {
+			r.pairs = append(r.pairs, headerPair{"Accept-Profile", q.c.schema})
 		} else {
-			h.Set("Content-Profile", q.c.schema)
+			r.pairs = append(r.pairs, headerPair{"Content-Profile", q.c.schema})
 		}
 	}
 	// A request without a body gets no Content-Type (supabase-js sends one
 	// on DELETE too; a media type for no content is meaningless).
 	if q.body != nil {
-		h.Set("Content-Type", mediaJSON)
+		r.pairs = append(r.pairs, headerPair{"Content-Type", mediaJSON})
 	}
 	if prefer := q.preferHeader(); prefer != "" {
-		h.Set("Prefer", prefer)
+		r.pairs = append(r.pairs, headerPair{"Prefer", prefer})
 	}
-	for _, hp := range q.headers {
-		h[hp.name] = []string{hp.value}
+	// The query's own headers come last and so replace the ones above.
+	r.pairs = append(r.pairs, q.headers...)
+	return r, nil
+}
+
+// renderURL builds the request URL in one allocation of its exact length:
+// the REST URL, the path-escaped target and the query string.
+func (q Query) renderURL() string {
+	params := q.params.All()
+	path := "/"
+	switch {
+	case q.kind == kindRPC:
+		path = "/rpc/"
+	case q.kind == kindRead && !q.selected:
+		// The default select=* goes first, as supabase-js sends it.
+		params = append([]pgrest.Pair{{Key: "select", Value: "*"}}, params...)
 	}
-	return &apiRequest{
-		service: ServiceREST,
-		method:  method,
-		url:     u.String(),
-		header:  h,
-		body:    q.body,
-		retry:   method == http.MethodGet || method == http.MethodHead || q.retry,
-	}, nil
+	return pgrest.BuildURL([]string{q.c.core.restURL, path, url.PathEscape(q.target)}, params)
 }
 
 func (q Query) acceptHeader() string {
@@ -168,7 +161,10 @@ func (q Query) Preview() (RequestPreview, error) {
 	if err != nil {
 		return RequestPreview{}, err
 	}
-	h := r.header
+	h := make(http.Header, len(r.pairs)+len(q.c.core.headers))
+	for _, p := range r.pairs {
+		h[p.name] = []string{p.value}
+	}
 	for k, vs := range q.c.core.headers {
 		h[k] = slices.Clone(vs)
 	}
@@ -199,4 +195,12 @@ func (p RequestPreview) String() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// url renders the URL q would request (Preview without the headers).
+func (q Query) url() (string, error) {
+	if err := q.Err(); err != nil {
+		return "", err
+	}
+	return q.renderURL(), nil
 }

@@ -36,51 +36,97 @@ import (
 
 // filter appends column=<op>.<text>.
 func (q Query) filter(method, column, op, text string) Query {
-	if q.err != nil {
-		return q
+	q.addFilterTo(method, column, op, text)
+	return q
+}
+
+// addFilterTo is filter on q itself: the filter methods work on their
+// receiver's copy through a pointer, so that a Query (a few hundred bytes)
+// is copied once per call rather than once per helper.
+func (q *Query) addFilterTo(method, column, op, text string) {
+	switch {
+	case q.err != nil:
+	case strings.TrimSpace(column) == "":
+		*q = q.fail("%s: empty column name", method)
+	default:
+		// The operator is this package's or checked by Filter; column and
+		// text are the caller's.
+		if err := pgrest.CheckText(column); err != nil {
+			*q = q.fail("%s: column: %v", method, err)
+			return
+		}
+		if err := pgrest.CheckText(text); err != nil {
+			*q = q.fail("%s: value for %q: %v", method, column, err)
+			return
+		}
+		q.params = q.params.Append(pgrest.Pair{Key: column, Op: op, Value: text})
 	}
-	if strings.TrimSpace(column) == "" {
-		return q.fail("%s: empty column name", method)
-	}
-	return q.addParam(column, op+"."+text)
 }
 
 func (q Query) scalar(method, column, op string, v any) Query {
+	q.scalarTo(method, column, op, v)
+	return q
+}
+
+// scalarTo appends column=<op>.<v as text> to q itself (see addFilterTo).
+func (q *Query) scalarTo(method, column, op string, v any) {
 	if q.err != nil {
-		return q
+		return
 	}
 	s, err := pgrest.Text(v)
 	if err != nil {
-		return q.fail("%s(%q): %v", method, column, err)
+		*q = q.fail("%s(%q): %v", method, column, err)
+		return
 	}
-	return q.filter(method, column, op, s)
+	q.addFilterTo(method, column, op, s)
 }
 
 // Eq matches rows where column equals v (eq). Eq(col, nil) sends eq.null,
 // as supabase-js does; use Is(col, nil) to test for NULL.
-func (q Query) Eq(column string, v any) Query { return q.scalar("Eq", column, "eq", v) }
+func (q Query) Eq(column string, v any) Query {
+	q.scalarTo("Eq", column, "eq", v)
+	return q
+}
 
 // Neq matches rows where column is not equal to v (neq).
-func (q Query) Neq(column string, v any) Query { return q.scalar("Neq", column, "neq", v) }
+func (q Query) Neq(column string, v any) Query {
+	q.scalarTo("Neq", column, "neq", v)
+	return q
+}
 
 // Gt matches rows where column is greater than v (gt).
-func (q Query) Gt(column string, v any) Query { return q.scalar("Gt", column, "gt", v) }
+func (q Query) Gt(column string, v any) Query {
+	q.scalarTo("Gt", column, "gt", v)
+	return q
+}
 
 // Gte matches rows where column is greater than or equal to v (gte).
-func (q Query) Gte(column string, v any) Query { return q.scalar("Gte", column, "gte", v) }
+func (q Query) Gte(column string, v any) Query {
+	q.scalarTo("Gte", column, "gte", v)
+	return q
+}
 
 // Lt matches rows where column is less than v (lt).
-func (q Query) Lt(column string, v any) Query { return q.scalar("Lt", column, "lt", v) }
+func (q Query) Lt(column string, v any) Query {
+	q.scalarTo("Lt", column, "lt", v)
+	return q
+}
 
 // Lte matches rows where column is less than or equal to v (lte).
-func (q Query) Lte(column string, v any) Query { return q.scalar("Lte", column, "lte", v) }
+func (q Query) Lte(column string, v any) Query {
+	q.scalarTo("Lte", column, "lte", v)
+	return q
+}
 
 // Like matches rows where column matches the case-sensitive LIKE pattern
 // (% any run, _ one character, \ escapes; PostgREST also reads every * as
 // %). Put user input into a pattern with [EscapeLike]:
 //
 //	q.ILike("title", "%"+supabase.EscapeLike(search)+"%")
-func (q Query) Like(column, pattern string) Query { return q.filter("Like", column, "like", pattern) }
+func (q Query) Like(column, pattern string) Query {
+	q.addFilterTo("Like", column, "like", pattern)
+	return q
+}
 
 // EscapeLike escapes text for use inside a [Query.Like], [Query.ILike],
 // [Query.LikeAllOf] or [Query.LikeAnyOf] pattern, so that it matches itself rather than acting as a
@@ -117,7 +163,8 @@ func EscapeLike(text string) string {
 
 // ILike is Like, case-insensitive (ilike).
 func (q Query) ILike(column, pattern string) Query {
-	return q.filter("ILike", column, "ilike", pattern)
+	q.addFilterTo("ILike", column, "ilike", pattern)
+	return q
 }
 
 func (q Query) patterns(method, column, op string, patterns []string) Query {
@@ -155,12 +202,14 @@ func (q Query) ILikeAnyOf(column string, patterns []string) Query {
 // RegexMatch matches rows where column matches the POSIX regular expression
 // pattern, case-sensitively (match, Postgres ~).
 func (q Query) RegexMatch(column, pattern string) Query {
-	return q.filter("RegexMatch", column, "match", pattern)
+	q.addFilterTo("RegexMatch", column, "match", pattern)
+	return q
 }
 
 // RegexIMatch is RegexMatch, case-insensitive (imatch, Postgres ~*).
 func (q Query) RegexIMatch(column, pattern string) Query {
-	return q.filter("RegexIMatch", column, "imatch", pattern)
+	q.addFilterTo("RegexIMatch", column, "imatch", pattern)
+	return q
 }
 
 // Is tests column with IS: v is nil (IS NULL), true or false, or one of
@@ -173,7 +222,8 @@ func (q Query) Is(column string, v any) Query {
 	if !ok {
 		return q.fail("Is(%q): value must be nil, a bool or null/not_null/true/false/unknown, got %v", column, v)
 	}
-	return q.filter("Is", column, "is", s)
+	q.addFilterTo("Is", column, "is", s)
+	return q
 }
 
 func isValue(v any) (string, bool) {
@@ -202,7 +252,8 @@ func isValue(v any) (string, bool) {
 // IsDistinct matches rows where column IS DISTINCT FROM v (isdistinct):
 // like Neq, but null is a value.
 func (q Query) IsDistinct(column string, v any) Query {
-	return q.scalar("IsDistinct", column, "isdistinct", v)
+	q.scalarTo("IsDistinct", column, "isdistinct", v)
+	return q
 }
 
 func (q Query) list(method, column, op string, values any) Query {
@@ -270,24 +321,37 @@ func (q Query) Overlaps(column string, v any) Query {
 
 // RangeGt matches rows where the range column is strictly right of rng
 // (sr, Postgres >>). rng is a range literal such as "[2,5)".
-func (q Query) RangeGt(column, rng string) Query { return q.filter("RangeGt", column, "sr", rng) }
+func (q Query) RangeGt(column, rng string) Query {
+	q.addFilterTo("RangeGt", column, "sr", rng)
+	return q
+}
 
 // RangeGte matches rows where the range column does not extend to the left
 // of rng (nxl, Postgres &>).
-func (q Query) RangeGte(column, rng string) Query { return q.filter("RangeGte", column, "nxl", rng) }
+func (q Query) RangeGte(column, rng string) Query {
+	q.addFilterTo("RangeGte", column, "nxl", rng)
+	return q
+}
 
 // RangeLt matches rows where the range column is strictly left of rng (sl,
 // Postgres <<).
-func (q Query) RangeLt(column, rng string) Query { return q.filter("RangeLt", column, "sl", rng) }
+func (q Query) RangeLt(column, rng string) Query {
+	q.addFilterTo("RangeLt", column, "sl", rng)
+	return q
+}
 
 // RangeLte matches rows where the range column does not extend to the
 // right of rng (nxr, Postgres &<).
-func (q Query) RangeLte(column, rng string) Query { return q.filter("RangeLte", column, "nxr", rng) }
+func (q Query) RangeLte(column, rng string) Query {
+	q.addFilterTo("RangeLte", column, "nxr", rng)
+	return q
+}
 
 // RangeAdjacent matches rows where the range column is adjacent to rng
 // (adj, Postgres -|-).
 func (q Query) RangeAdjacent(column, rng string) Query {
-	return q.filter("RangeAdjacent", column, "adj", rng)
+	q.addFilterTo("RangeAdjacent", column, "adj", rng)
+	return q
 }
 
 // TextSearchType selects the Postgres function that parses a TextSearch
@@ -360,7 +424,8 @@ func (q Query) TextSearch(column, query string, opts ...TextSearchOption) Query 
 		}
 		op += "(" + o.config + ")"
 	}
-	return q.filter("TextSearch", column, op, query)
+	q.addFilterTo("TextSearch", column, op, query)
+	return q
 }
 
 // Match adds Eq(column, value) for every entry of m, in sorted column order.
@@ -426,7 +491,8 @@ func (q Query) Filter(column, op string, v any) Query {
 	if err != nil {
 		return q.fail("Filter(%q): %v", column, err)
 	}
-	return q.filter("Filter", column, op, s)
+	q.addFilterTo("Filter", column, op, s)
+	return q
 }
 
 // parseOperator checks that op is one operator token as PostgREST's filter

@@ -46,8 +46,8 @@ func (q Query) LogValue() slog.Value {
 // summary is "METHOD target?params".
 func (q Query) summary() string {
 	s := q.method() + " " + q.target
-	if len(q.params) > 0 {
-		s += "?" + pgrest.EncodeQuery(q.params)
+	if q.params.Len() > 0 {
+		s += "?" + pgrest.EncodeQuery(q.params.All())
 	}
 	return s
 }

@@ -1,7 +1,6 @@
 package supabase
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -75,15 +74,7 @@ func (q Query) do(ctx context.Context) (*Response, error) {
 // send sends the query; with stream the 2xx body is returned unread (the
 // caller closes it) instead of in Response.Body.
 func (q Query) send(ctx context.Context, stream bool) (*Response, io.ReadCloser, error) {
-	req, err := q.build()
-	if err != nil {
-		return nil, nil, err
-	}
-	// As postgrest-js does (its issue 295): a 404 with an empty body is 204
-	// No Content, one with a JSON array body an empty 200.
-	req.pgrst404 = true
-	req.stream = stream
-	res, err := q.c.core.send(ctx, q.c.tokens, req)
+	res, err := q.exchange(ctx, stream, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,6 +87,22 @@ func (q Query) send(ctx context.Context, stream bool) (*Response, io.ReadCloser,
 		r.Count = parseContentRange(header.Get("Content-Range"))
 	}
 	return r, res.stream, nil
+}
+
+// exchange sends the query and returns the transport's response. With
+// pooled the body may be in a recycled buffer: the caller decodes it and
+// then calls release.
+func (q Query) exchange(ctx context.Context, stream, pooled bool) (*apiResponse, error) {
+	req, err := q.build()
+	if err != nil {
+		return nil, err
+	}
+	// As postgrest-js does (its issue 295): a 404 with an empty body is 204
+	// No Content, one with a JSON array body an empty 200.
+	req.pgrst404 = true
+	req.stream = stream
+	req.pooled = pooled
+	return q.c.core.send(ctx, q.c.tokens, req)
 }
 
 // parseContentRange reads the total from "0-9/42" or "*/42"; nil for "*"
@@ -160,8 +167,7 @@ func (q Query) describe(e *Error) {
 // is not JSON at all, such as a proxy's HTML page: rows may hold private data.
 func (q Query) decodeFailure(status int, want string, err error, head []byte) *Error {
 	e := invalidResponse(ServiceREST, status, "cannot decode the response body as "+want+": "+err.Error())
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) && len(head) > 0 {
+	if isSyntaxError(err) && len(head) > 0 {
 		e.Details = "the body is not JSON: " + excerpt(head)
 	}
 	q.describe(e)
@@ -229,7 +235,7 @@ func (q Query) Count(ctx context.Context) (int64, error) {
 		q.accept = acceptDefault
 		q.explain = nil
 		q.maybeSingle = false
-		q.params = slices.DeleteFunc(slices.Clone(q.params), func(p pgrest.Pair) bool {
+		q.params = q.params.Delete(func(p pgrest.Pair) bool {
 			return p.Key == "offset" || p.Key == "limit"
 		})
 	}
@@ -275,21 +281,42 @@ func isNull(body []byte) bool { return string(bytes.TrimSpace(body)) == "null" }
 func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 
 // All sends q and decodes the returned rows into a []T: straight from the
-// body, with one json.Unmarshal. A body holding a single object (Single) is
+// body, in one call to the client's [JSONCodec] ([DefaultJSON] unless
+// [WithJSONCodec] says otherwise). A body holding a single object (Single) is
 // one row; an empty body (HEAD, a write without Select) or null is no rows
 // and a nil slice. With MaybeSingle, more than one row is an error matching
 // ErrTooManyRows. A 2xx body that cannot be decoded into []T is a [*Error]
 // matching [ErrInvalidResponse].
 func All[T any](ctx context.Context, q Query) ([]T, error) {
-	resp, err := q.do(ctx)
+	res, err := q.exchange(ctx, false, true)
 	if err != nil {
 		return nil, err
 	}
-	return decodeRows[T](q, resp)
+	defer res.release()
+	return decodeRows[T](q, res.status, res.header, res.body)
 }
 
-func decodeRows[T any](q Query, resp *Response) ([]T, error) {
-	body := resp.Body
+// rowsHint is the number of rows Content-Range announces, when it is a
+// size to trust: the body can hold that many (a row takes at least 3
+// bytes, "{},") and the slice would take no more than about twice the
+// body's size, so that a header claiming more rows than there are cannot
+// make the client allocate far more than the server sent.
+func rowsHint[T any](header http.Header, bodyLen int) (int, bool) {
+	from, to, ok := contentRangeRows(header.Get("Content-Range"))
+	if !ok || to-from >= int64(bodyLen/3) {
+		return 0, false
+	}
+	n := int(to - from + 1)
+	if size := int64(reflect.TypeFor[T]().Size()); size > 0 && int64(n)*size > 2*int64(bodyLen)+64<<10 {
+		return 0, false
+	}
+	return n, true
+}
+
+// decodeRows decodes a body of rows. The slice is made as large as the
+// rows that Content-Range announces (when the body can hold that many), so
+// that decoding appends to it without growing it again and again.
+func decodeRows[T any](q Query, status int, header http.Header, body []byte) ([]T, error) {
 	switch pgrest.Kind(body) {
 	case 0:
 		return nil, nil
@@ -299,19 +326,22 @@ func decodeRows[T any](q Query, resp *Response) ([]T, error) {
 		}
 	case '[':
 		var rows []T
-		if err := json.Unmarshal(body, &rows); err != nil {
-			return nil, q.decodeFailure(resp.Status, "[]"+typeName[T](), err, body)
+		if n, ok := rowsHint[T](header, len(body)); ok {
+			rows = make([]T, 0, n)
+		}
+		if err := q.c.core.codec.Unmarshal(body, &rows); err != nil {
+			return nil, q.decodeFailure(status, "[]"+typeName[T](), err, body)
 		}
 		if q.maybeSingle && len(rows) > 1 {
 			return nil, q.rowsError(len(rows), false)
 		}
 		return rows, nil
 	}
-	var row T
-	if err := json.Unmarshal(body, &row); err != nil {
-		return nil, q.decodeFailure(resp.Status, typeName[T](), err, body)
+	rows := make([]T, 1)
+	if err := q.c.core.codec.Unmarshal(body, &rows[0]); err != nil {
+		return nil, q.decodeFailure(status, typeName[T](), err, body)
 	}
-	return []T{row}, nil
+	return rows, nil
 }
 
 // PageResult is one page of rows with the number of rows the query matches;
@@ -353,19 +383,21 @@ func Page[T any](ctx context.Context, q Query) (*PageResult[T], error) {
 	if v, ok := q.param("offset"); ok {
 		offset, _ = strconv.ParseInt(v, 10, 64)
 	}
-	resp, err := q.do(ctx)
+	res, err := q.exchange(ctx, false, true)
 	if err != nil {
 		if total, ok := rangeTotal(err); ok {
 			return &PageResult[T]{Total: &total, From: offset, To: offset - 1}, nil
 		}
 		return nil, err
 	}
-	rows, err := decodeRows[T](q, resp)
+	defer res.release()
+	rows, err := decodeRows[T](q, res.status, res.header, res.body)
 	if err != nil {
 		return nil, err
 	}
-	p := &PageResult[T]{Rows: rows, Total: resp.Count, From: offset}
-	if from, to, ok := contentRangeRows(resp.Header.Get("Content-Range")); ok && to-from+1 == int64(len(rows)) {
+	contentRange := res.header.Get("Content-Range")
+	p := &PageResult[T]{Rows: rows, Total: parseContentRange(contentRange), From: offset}
+	if from, to, ok := contentRangeRows(contentRange); ok && to-from+1 == int64(len(rows)) {
 		p.From = from
 	}
 	p.To = p.From + int64(len(rows)) - 1
@@ -471,56 +503,75 @@ func oneRow[T any](ctx context.Context, q Query, caller string) (*T, int, error)
 	}
 	defer body.Close()
 	sb := &decodingBody{r: body}
-	br := bufio.NewReader(sb)
-	first, err := peekNonSpace(br)
+	els := pgrest.NewElements(sb, rowLimit(q.c.core.maxResponse))
+	first, err := els.Start()
 	if err == io.EOF {
 		return nil, 0, nil // empty body: HEAD
 	}
-	if err != nil {
-		return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+	want := typeName[T]()
+	fail := func(err error) (*T, int, error) {
+		if errors.Is(err, pgrest.ErrTooLarge) {
+			return nil, 0, q.tooLarge(resp.Status, "response body", q.c.core.maxResponse, "WithMaxResponseSize")
+		}
+		return nil, 0, sb.failure(q, resp.Status, want, err)
 	}
-	dec := json.NewDecoder(br)
+	if err != nil {
+		return fail(err)
+	}
+	codec := q.c.core.codec
 	row := new(T)
 	n := 1
-	switch first {
-	case '[':
-		want := "[]" + typeName[T]()
-		if _, err := dec.Token(); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, want, err)
+	if first == '[' {
+		want = "[]" + want
+		more, err := els.More()
+		if err != nil {
+			return fail(err)
 		}
-		if !dec.More() {
+		if !more {
 			n = 0
 		} else {
-			if err := dec.Decode(row); err != nil {
-				return nil, 0, sb.failure(q, resp.Status, want, err)
+			v, err := els.Next()
+			if err != nil {
+				return fail(err)
 			}
-			if dec.More() {
+			if err := codec.Unmarshal(v, row); err != nil {
+				return fail(err)
+			}
+			if more, err = els.More(); err != nil {
+				return fail(err)
+			}
+			if more {
 				// A second row: it is not read (nor is the rest of the body).
 				return new(T), 2, nil
 			}
 		}
-		if _, err := dec.Token(); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, want, err)
+	} else {
+		v, err := els.Value()
+		if err != nil {
+			return fail(err)
 		}
-	case 'n':
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
-		}
-		if isNull(raw) {
+		if isNull(v) {
 			n = 0
-		} else if err := json.Unmarshal(raw, row); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
-		}
-	default:
-		if err := dec.Decode(row); err != nil {
-			return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+		} else if err := codec.Unmarshal(v, row); err != nil {
+			return fail(err)
 		}
 	}
-	if err := atEnd(dec); err != nil {
-		return nil, 0, sb.failure(q, resp.Status, typeName[T](), err)
+	if err := els.End(); err != nil {
+		return fail(err)
 	}
 	return row, n, nil
+}
+
+// rowLimit converts a byte limit for pgrest.Elements.
+func rowLimit(n int64) int {
+	return int(min(n, math.MaxInt))
+}
+
+// tooLarge is the ErrResponseTooLarge error for a body or row over its limit.
+func (q Query) tooLarge(status int, what string, limit int64, option string) *Error {
+	e := tooLargeError(ServiceREST, "", "", status, what, limit, option)
+	q.describe(e)
+	return e
 }
 
 // Rows sends q and yields the returned rows one at a time, decoding each
@@ -543,9 +594,16 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 		}
 		defer body.Close()
 		sb := &decodingBody{r: body}
-		br := bufio.NewReader(sb)
-		fail := func(want string, err error) { yield(zero, sb.failure(q, resp.Status, want, err)) }
-		first, err := peekNonSpace(br)
+		maxRow := q.c.core.maxRow
+		fail := func(want string, err error) {
+			if errors.Is(err, pgrest.ErrTooLarge) {
+				yield(zero, q.tooLarge(resp.Status, "row", maxRow, "WithMaxRowSize"))
+				return
+			}
+			yield(zero, sb.failure(q, resp.Status, want, err))
+		}
+		els := pgrest.NewElements(sb, rowLimit(maxRow))
+		first, err := els.Start()
 		if err == io.EOF {
 			return // empty body: HEAD, or a write without Select
 		}
@@ -553,30 +611,26 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			fail(typeName[T](), err)
 			return
 		}
-		dec, lim := newRowDecoder(br, q.c.core.maxRow)
-		yield = guardRows(lim, yield, func() error {
-			e := tooLargeError(ServiceREST, "", "", resp.Status, "row", q.c.core.maxRow, "WithMaxRowSize")
-			if r, err := q.build(); err == nil {
-				e.Method, e.URL = r.method, sanitizeURL(r.url)
-			}
-			return e
-		})
+		codec := q.c.core.codec
 		if first != '[' {
 			// One object (Single) or null (no row).
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			v, err := els.Value()
+			if err != nil {
 				fail(typeName[T](), err)
 				return
 			}
-			if isNull(raw) {
+			if isNull(v) {
+				if err := els.End(); err != nil {
+					fail(typeName[T](), err)
+				}
 				return
 			}
 			var row T
-			if err := json.Unmarshal(raw, &row); err != nil {
+			if err := codec.Unmarshal(v, &row); err != nil {
 				fail(typeName[T](), err)
 				return
 			}
-			if err := atEnd(dec); err != nil {
+			if err := els.End(); err != nil {
 				fail(typeName[T](), err)
 				return
 			}
@@ -584,54 +638,35 @@ func Rows[T any](ctx context.Context, q Query) iter.Seq2[T, error] {
 			return
 		}
 		want := "[]" + typeName[T]()
-		if _, err := dec.Token(); err != nil {
-			fail(want, err)
-			return
-		}
-		for dec.More() {
-			var row T
-			if err := dec.Decode(&row); err != nil {
+		// One row value for the whole stream, reset before each decode: a
+		// pointer passed to the codec would otherwise be a heap allocation
+		// per row. What is yielded is a copy, so rows never share it.
+		row := new(T)
+		for {
+			more, err := els.More()
+			if err != nil {
 				fail(want, err)
 				return
 			}
-			if !yield(row, nil) {
+			if !more {
+				break
+			}
+			v, err := els.Next()
+			if err != nil {
+				fail(want, err)
 				return
 			}
-			lim.startRow()
+			*row = zero
+			if err := codec.Unmarshal(v, row); err != nil {
+				fail(want, err)
+				return
+			}
+			if !yield(*row, nil) {
+				return
+			}
 		}
-		if _, err := dec.Token(); err != nil {
+		if err := els.End(); err != nil {
 			fail(want, err)
-			return
 		}
-		if err := atEnd(dec); err != nil {
-			fail(want, err)
-		}
-	}
-}
-
-// atEnd checks that the decoder has read the whole body.
-func atEnd(dec *json.Decoder) error {
-	_, err := dec.Token()
-	switch err {
-	case io.EOF:
-		return nil
-	case nil:
-		return errors.New("data after the top-level value")
-	}
-	return err
-}
-
-// peekNonSpace returns the first non-whitespace byte without consuming it.
-func peekNonSpace(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return b, br.UnreadByte()
 	}
 }

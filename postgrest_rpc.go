@@ -74,7 +74,7 @@ func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 			return q.fail("RPC: argument %q: %v; call the function with POST", p.Key, err)
 		}
 	}
-	q.params = params
+	q.params = pgrest.NewParams(params...)
 	if o.head {
 		q.rpcMethod = http.MethodHead
 	} else {

@@ -4,7 +4,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -49,23 +48,63 @@ func (r refOptions) key(name string) string {
 	return r.table + "." + name
 }
 
-type orderOptionFunc func(*orderOptions)
+// orderFlag is an OrderOption of its own (Ascending, Descending,
+// NullsFirst, NullsLast): a small value that Order applies without
+// allocating.
+type orderFlag uint8
 
-func (f orderOptionFunc) applyOrder(o *orderOptions) { f(o) }
+const (
+	orderAscending orderFlag = iota + 1
+	orderDescending
+	orderNullsFirst
+	orderNullsLast
+)
 
-// Ascending sorts from smallest to largest (the default).
-func Ascending() OrderOption { return orderOptionFunc(func(o *orderOptions) { o.descending = false }) }
-
-// Descending sorts from largest to smallest.
-func Descending() OrderOption { return orderOptionFunc(func(o *orderOptions) { o.descending = true }) }
-
-// NullsFirst puts nulls before other values.
-func NullsFirst() OrderOption {
-	return orderOptionFunc(func(o *orderOptions) { o.nulls = "nullsfirst" })
+func (f orderFlag) applyOrder(o *orderOptions) {
+	switch f {
+	case orderAscending:
+		o.descending = false
+	case orderDescending:
+		o.descending = true
+	case orderNullsFirst:
+		o.nulls = "nullsfirst"
+	case orderNullsLast:
+		o.nulls = "nullslast"
+	}
 }
 
+// Ascending sorts from smallest to largest (the default).
+func Ascending() OrderOption { return orderAscending }
+
+// Descending sorts from largest to smallest.
+func Descending() OrderOption { return orderDescending }
+
+// NullsFirst puts nulls before other values.
+func NullsFirst() OrderOption { return orderNullsFirst }
+
 // NullsLast puts nulls after other values.
-func NullsLast() OrderOption { return orderOptionFunc(func(o *orderOptions) { o.nulls = "nullslast" }) }
+func NullsLast() OrderOption { return orderNullsLast }
+
+// orderSuffix is what follows the column in an order parameter.
+func orderSuffix(o orderOptions) string {
+	dir := ".asc"
+	if o.descending {
+		dir = ".desc"
+	}
+	switch o.nulls {
+	case "nullsfirst":
+		if o.descending {
+			return ".desc.nullsfirst"
+		}
+		return ".asc.nullsfirst"
+	case "nullslast":
+		if o.descending {
+			return ".desc.nullslast"
+		}
+		return ".asc.nullslast"
+	}
+	return dir
+}
 
 // Order sorts the rows by column (ascending unless Descending). Calling it
 // again adds a further sort key: Order("a", Descending()).Order("b") sends
@@ -80,29 +119,39 @@ func (q Query) Order(column string, opts ...OrderOption) Query {
 	}
 	var o orderOptions
 	for _, opt := range opts {
-		if opt != nil {
-			opt.applyOrder(&o)
+		// The options of this package are applied directly: passing &o to
+		// an interface method would move o to the heap on every call.
+		switch x := opt.(type) {
+		case nil:
+		case orderFlag:
+			x.applyOrder(&o)
+		case ReferencedTableOption:
+			o.table = x.table
+		default:
+			p := o
+			opt.applyOrder(&p)
+			o = p
 		}
 	}
-	v := column + ".asc"
-	if o.descending {
-		v = column + ".desc"
-	}
-	if o.nulls != "" {
-		v += "." + o.nulls
-	}
+	suffix := orderSuffix(o)
 	key := o.key("order")
 	if prev, ok := q.param(key); ok && prev != "" {
-		v = prev + "," + v
+		return q.setParam(key, prev+","+column+suffix)
 	}
-	return q.setParam(key, v)
+	return q.setParts(key, column, suffix)
 }
 
 func rangeOpts(opts []RangeOption) refOptions {
 	var r refOptions
 	for _, opt := range opts {
-		if opt != nil {
-			opt.applyRange(&r)
+		switch x := opt.(type) { // as in Order: no interface call on &r
+		case nil:
+		case ReferencedTableOption:
+			r.table = x.table
+		default:
+			p := r
+			opt.applyRange(&p)
+			r = p
 		}
 	}
 	return r
@@ -116,7 +165,7 @@ func (q Query) Limit(n int, opts ...RangeOption) Query {
 	if n < 0 {
 		return q.fail("Limit: negative limit %d", n)
 	}
-	return q.setParam(rangeOpts(opts).key("limit"), strconv.Itoa(n))
+	return q.setNum(rangeOpts(opts).key("limit"), n)
 }
 
 // Range returns the rows from index from to index to, both inclusive and
@@ -133,8 +182,8 @@ func (q Query) Range(from, to int, opts ...RangeOption) Query {
 		return q.fail("Range(%d, %d): range too large", from, to)
 	}
 	r := rangeOpts(opts)
-	q = q.setParam(r.key("offset"), strconv.Itoa(from))
-	return q.setParam(r.key("limit"), strconv.Itoa(to-from+1))
+	q = q.setNum(r.key("offset"), from)
+	return q.setNum(r.key("limit"), to-from+1)
 }
 
 // Single asks PostgREST for exactly one row as a JSON object (Accept:

@@ -22,8 +22,18 @@ func (q Query) Select(columns string, opts ...SelectOption) Query {
 	}
 	var o selectOptions
 	for _, opt := range opts {
-		if opt != nil {
-			opt.applySelect(&o)
+		// This package's options are applied directly: &o passed to an
+		// interface method would move o to the heap on every call.
+		switch x := opt.(type) {
+		case nil:
+		case CountMethod:
+			x.applySelect(&o)
+		case HeadOption:
+			x.applySelect(&o)
+		default:
+			p := o
+			opt.applySelect(&p)
+			o = p
 		}
 	}
 	if !validCount(o.count) {

@@ -12,8 +12,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -45,6 +45,11 @@ type apiRequest struct {
 	method  string
 	url     string // absolute, with query
 	header  http.Header
+	// pairs are further headers, set in order after header (a later pair
+	// replaces an earlier one of the same name); names are canonical.
+	// PostgREST queries use them, in pairBuf, instead of a map.
+	pairs   []headerPair
+	pairBuf [5]headerPair
 	body    []byte // nil: no body
 	// upload, when set, is the body instead of body: streamed from the
 	// caller's reader (transport_stream.go), resent only if rewindable.
@@ -64,6 +69,10 @@ type apiRequest struct {
 	// stream leaves a 2xx body unread in apiResponse.stream (the caller
 	// closes it) instead of reading it into body.
 	stream bool
+	// pooled reads a 2xx body of known length into a recycled buffer: for
+	// callers that decode the body and then call apiResponse.release,
+	// never for one that hands the body on.
+	pooled bool
 }
 
 // apiResponse is a 2xx response, read into body, or left in stream for
@@ -74,6 +83,17 @@ type apiResponse struct {
 	header http.Header
 	body   []byte
 	stream io.ReadCloser
+	buf    *bodyBuf // where body is, when it is a recycled buffer
+}
+
+// release recycles the body's buffer, if it came from the pool; body must
+// not be used after. Safe on nil.
+func (r *apiResponse) release() {
+	if r != nil && r.buf != nil {
+		r.body = nil
+		r.buf.release()
+		r.buf = nil
+	}
 }
 
 // sanitizeURL drops the query string, which may hold user data.
@@ -119,7 +139,7 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 			}
 			// A caller's own Authorization header (WithHeaders, Query.Header)
 			// replaces the session token; a 401 then says nothing about it.
-			token, fromSession = t, t != "" && r.header.Get("Authorization") == "" && co.headers.Get("Authorization") == ""
+			token, fromSession = t, t != "" && !r.hasHeader("Authorization") && co.headers.Get("Authorization") == ""
 		}
 		if token == "" && !r.noKeyBearer {
 			token = co.key
@@ -171,6 +191,19 @@ func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiRe
 		}
 		return resp, e
 	}
+}
+
+// hasHeader reports whether r sets the header name (canonical).
+func (r *apiRequest) hasHeader(name string) bool {
+	if r.header.Get(name) != "" {
+		return true
+	}
+	for _, p := range r.pairs {
+		if p.name == name && p.value != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // resendable reports whether r can be sent more than once.
@@ -262,25 +295,13 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	if r.upload != nil && r.upload.size > 0 {
 		req.ContentLength = r.upload.size // lets the server refuse an oversized body early
 	}
-	h := req.Header
-	h.Set("X-Client-Info", clientInfo)
-	h.Set("Apikey", co.key)
-	if token != "" {
-		h.Set("Authorization", "Bearer "+token)
+	co.setHeaders(req.Header, r, token, retryCount)
+	var start time.Time
+	logging := co.logger.Enabled(ctx, slog.LevelDebug)
+	if logging {
+		start = time.Now()
 	}
-	// Copies: a RoundTripper may modify the request's header slices, which
-	// must not reach the shared configuration or a query value.
-	for k, vs := range r.header {
-		h[k] = slices.Clone(vs)
-	}
-	for k, vs := range co.headers {
-		h[k] = slices.Clone(vs)
-	}
-	if retryCount > 0 {
-		h.Set("X-Retry-Count", strconv.Itoa(retryCount))
-	}
-	start := time.Now()
-	res, err := co.httpClient.Do(req)
+	res, err := co.do(req)
 	if err != nil {
 		// *url.Error quotes the full URL, whose query may hold user data;
 		// the caller adds the sanitised URL instead.
@@ -290,10 +311,12 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		}
 		return nil, err
 	}
-	co.logger.LogAttrs(ctx, slog.LevelDebug, "supabase request",
-		slog.String("method", r.method), slog.String("url", sanitizeURL(r.url)),
-		slog.Int("status", res.StatusCode), slog.Duration("elapsed", time.Since(start)),
-		slog.Int("retry", retryCount))
+	if logging {
+		co.logger.LogAttrs(ctx, slog.LevelDebug, "supabase request",
+			slog.String("method", r.method), slog.String("url", sanitizeURL(r.url)),
+			slog.Int("status", res.StatusCode), slog.Duration("elapsed", time.Since(start)),
+			slog.Int("retry", retryCount))
+	}
 	ok := res.StatusCode >= 200 && res.StatusCode < 300
 	if ok && r.stream {
 		return &apiResponse{status: res.StatusCode, header: res.Header, stream: newCheckedBody(res, r.method)}, nil
@@ -303,8 +326,9 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 		return nil, redirectError(r, res)
 	}
 	var data []byte
+	var buf *bodyBuf
 	if ok {
-		data, err = co.readBody(r, res)
+		data, buf, err = co.readBody(r, res)
 	} else {
 		data, err = io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
 	}
@@ -314,7 +338,83 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	if err != nil {
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
-	return &apiResponse{status: res.StatusCode, header: res.Header, body: data}, nil
+	return &apiResponse{status: res.StatusCode, header: res.Header, body: data, buf: buf}, nil
+}
+
+// do sends req through the HTTP client. http.Client wraps its Transport in
+// a redirect loop, a cookie jar and a timeout; redirects are refused
+// anyway (see refuseRedirects), so a client with neither a jar nor a
+// timeout, such as the default one, adds nothing but a copy of every
+// header (kept for redirects) and the request goes to its Transport
+// directly. The response is the same either way: a 3xx answer comes back
+// as it is, an error unwrapped as roundTrip does with Client.Do's.
+func (co *core) do(req *http.Request) (*http.Response, error) {
+	hc := co.httpClient
+	if hc.Jar != nil || hc.Timeout != 0 {
+		return hc.Do(req)
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	res, err := rt.RoundTrip(req)
+	switch {
+	case err != nil:
+		return nil, err
+	case res == nil:
+		return nil, errors.New("http: RoundTripper returned a nil *Response with a nil error")
+	case res.Body == nil:
+		res.Body = http.NoBody
+	}
+	return res, nil
+}
+
+// setHeaders fills h, the headers of one attempt: X-Client-Info, apikey
+// and Authorization, then r's headers, then the client's (WithHeaders),
+// each replacing what came before under the same name. Every value is a
+// copy (a RoundTripper may modify the request's header slices, which must
+// not reach the shared configuration or a query value), all in one
+// backing array.
+func (co *core) setHeaders(h http.Header, r *apiRequest, token string, retryCount int) {
+	n := 4 + len(r.pairs)
+	for _, vs := range r.header {
+		n += len(vs)
+	}
+	for _, vs := range co.headers {
+		n += len(vs)
+	}
+	f := headerFill{h: h, vals: make([]string, 0, n)}
+	f.set("X-Client-Info", clientInfo)
+	f.set("Apikey", co.key)
+	if token != "" {
+		f.set("Authorization", "Bearer "+token)
+	}
+	for k, vs := range r.header {
+		f.set(k, vs...)
+	}
+	for _, p := range r.pairs {
+		f.set(p.name, p.value)
+	}
+	for k, vs := range co.headers {
+		f.set(k, vs...)
+	}
+	if retryCount > 0 {
+		f.set("X-Retry-Count", strconv.Itoa(retryCount))
+	}
+}
+
+// headerFill sets headers whose values share one backing array.
+type headerFill struct {
+	h    http.Header
+	vals []string
+}
+
+// set replaces k's values; the slice is capped, so appending to it (as a
+// RoundTripper may) never reaches the next header's values.
+func (f *headerFill) set(k string, vs ...string) {
+	start := len(f.vals)
+	f.vals = append(f.vals, vs...)
+	f.h[k] = f.vals[start:len(f.vals):len(f.vals)]
 }
 
 // refuseRedirects returns a shallow copy of hc (same Transport, Jar and
@@ -352,21 +452,78 @@ func redirectError(r *apiRequest, res *http.Response) *Error {
 		Method:  r.method, URL: sanitizeURL(r.url)}
 }
 
-// readBody reads a whole 2xx body, up to co.maxResponse bytes.
-func (co *core) readBody(r *apiRequest, res *http.Response) ([]byte, error) {
+// readBody reads a whole 2xx body, up to co.maxResponse bytes; into a
+// recycled buffer (returned too) when r asks for one and the length is known.
+func (co *core) readBody(r *apiRequest, res *http.Response) ([]byte, *bodyBuf, error) {
 	length := res.ContentLength
 	if r.method == http.MethodHead {
 		length = -1 // the header describes a body that is not sent
 	}
-	data, over, err := readLimited(res.Body, length, co.maxResponse)
-	if err != nil {
-		return nil, err
+	var buf *bodyBuf
+	var into []byte
+	if r.pooled && length >= 0 && length < co.maxResponse {
+		if buf = getBodyBuf(int(length) + 1); buf != nil {
+			into = buf.b
+		}
 	}
-	if over {
-		return nil, tooLargeError(r.service, r.method, r.url, res.StatusCode,
+	data, over, err := readLimitedInto(into, res.Body, length, co.maxResponse)
+	if err != nil || over {
+		buf.release()
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, tooLargeError(r.service, r.method, r.url, res.StatusCode,
 			"response body", co.maxResponse, "WithMaxResponseSize")
 	}
-	return data, nil
+	if buf != nil && (len(data) == 0 || &data[0] != &buf.b[:1][0]) {
+		// Empty, or it outgrew the buffer (a Content-Length that lied).
+		buf.release()
+		buf = nil
+		if len(data) == 0 {
+			data = nil
+		}
+	}
+	return data, buf, nil
+}
+
+// Recycled body buffers, in size classes of powers of two from 4 KiB to
+// 4 MiB. A decoded body is garbage as soon as the codec returns (decoded
+// values never point into it: that is the JSONCodec contract), so All and
+// Page give their buffer back instead of leaving a body-sized allocation
+// per request to the collector.
+const (
+	minBodyBuf     = 4 << 10
+	bodyBufClasses = 11 // up to 4 MiB
+)
+
+var bodyBufPools [bodyBufClasses]sync.Pool
+
+type bodyBuf struct {
+	b     []byte // len 0, cap the class size
+	class int
+}
+
+// getBodyBuf returns a buffer of at least size bytes, or nil when size is
+// beyond the largest class.
+func getBodyBuf(size int) *bodyBuf {
+	class := 0
+	for minBodyBuf<<class < size {
+		if class++; class == bodyBufClasses {
+			return nil
+		}
+	}
+	if b, ok := bodyBufPools[class].Get().(*bodyBuf); ok {
+		return b
+	}
+	return &bodyBuf{b: make([]byte, 0, minBodyBuf<<class), class: class}
+}
+
+// release returns b to its pool. Safe on nil.
+func (b *bodyBuf) release() {
+	if b != nil {
+		b.b = b.b[:0]
+		bodyBufPools[b.class].Put(b)
+	}
 }
 
 // readLimited reads body to its end unless it holds more than limit bytes
@@ -376,6 +533,12 @@ func (co *core) readBody(r *apiRequest, res *http.Response) ([]byte, error) {
 // in chunks joined once at the end: growing one slice would copy it again
 // and again and leave garbage of several times the body size.
 func readLimited(body io.Reader, contentLength, limit int64) (data []byte, over bool, err error) {
+	return readLimitedInto(nil, body, contentLength, limit)
+}
+
+// readLimitedInto is readLimited reading into into's capacity first, when
+// that holds contentLength+1 bytes.
+func readLimitedInto(into []byte, body io.Reader, contentLength, limit int64) (data []byte, over bool, err error) {
 	if contentLength > limit {
 		return nil, true, nil
 	}
@@ -385,7 +548,10 @@ func readLimited(body io.Reader, contentLength, limit int64) (data []byte, over 
 	}
 	var chunks [][]byte
 	var total int64
-	buf := make([]byte, 0, size)
+	buf := into[:0]
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
 	for {
 		if len(buf) == cap(buf) {
 			chunks = append(chunks, buf)
@@ -422,58 +588,6 @@ func tooLargeError(service, method, rawURL string, status int, what string, limi
 		Message: what + " larger than " + strconv.FormatInt(limit, 10) + " bytes",
 		Hint:    "raise the limit with " + option,
 		Method:  method, URL: sanitizeURL(rawURL)}
-}
-
-// rowLimiter feeds a streamed body to a json.Decoder, which buffers a whole
-// value, and fails the decoder's reads once the row being decoded (every
-// byte handed over since startRow) passes limit: however long a hostile row
-// is, the decoder's buffer never grows past about twice the limit.
-type rowLimiter struct {
-	r        io.Reader
-	dec      *json.Decoder
-	limit    int64
-	read     int64 // bytes handed to dec
-	rowStart int64 // dec's input offset where the current row began
-	exceeded bool
-}
-
-// errRowTooLarge is what the decoder sees; Rows reports a tooLargeError.
-var errRowTooLarge = errors.New("row over the size limit")
-
-// newRowDecoder returns a decoder reading r through a rowLimiter.
-func newRowDecoder(r io.Reader, limit int64) (*json.Decoder, *rowLimiter) {
-	l := &rowLimiter{r: r, limit: limit}
-	l.dec = json.NewDecoder(l)
-	return l.dec, l
-}
-
-// startRow starts counting a new row: what dec has read ahead but not yet
-// decoded belongs to it.
-func (l *rowLimiter) startRow() { l.rowStart = l.dec.InputOffset() }
-
-func (l *rowLimiter) Read(p []byte) (int, error) {
-	room := l.limit - (l.read - l.rowStart)
-	if room < 0 {
-		l.exceeded = true
-		return 0, errRowTooLarge
-	}
-	if room < int64(len(p))-1 {
-		p = p[:room+1] // one byte past the limit shows the row is too large
-	}
-	n, err := l.r.Read(p)
-	l.read += int64(n)
-	return n, err
-}
-
-// guardRows makes yield report a row over the limit as tooLarge() rather than
-// as whatever decoding error the failed read caused.
-func guardRows[T any](l *rowLimiter, yield func(T, error) bool, tooLarge func() error) func(T, error) bool {
-	return func(v T, err error) bool {
-		if err != nil && l.exceeded {
-			err = tooLarge()
-		}
-		return yield(v, err)
-	}
 }
 
 // restream hands a body that was read (an error read, later taken as

@@ -484,9 +484,10 @@ func CleanSelect(columns string) string {
 		return columns
 	}
 	clean := true
-	for _, r := range columns {
-		if unicode.IsSpace(r) || r == '"' {
-			clean = false
+	for i := 0; i < len(columns); i++ {
+		c := columns[i]
+		if c == '"' || c == ' ' || c >= 0x80 || (c >= '\t' && c <= '\r') {
+			clean = false // (bytes from 0x80 on may start a Unicode space)
 			break
 		}
 	}

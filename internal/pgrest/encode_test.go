@@ -258,11 +258,11 @@ func TestCleanSelect(t *testing.T) {
 
 func TestEncodeQuery(t *testing.T) {
 	pairs := []Pair{
-		{"select", "id,title"},
-		{"q", "eq.a b+c&d=e#f%g?h/i"},
-		{"city", "eq.Zürich 東京 🚀"},
-		{"label", `in.("a,b",plain)`},
-		{"weird key&=", "x;y"},
+		{Key: "select", Value: "id,title"},
+		{Key: "q", Value: "eq.a b+c&d=e#f%g?h/i"},
+		{Key: "city", Value: "eq.Zürich 東京 🚀"},
+		{Key: "label", Value: `in.("a,b",plain)`},
+		{Key: "weird key&=", Value: "x;y"},
 	}
 	raw := EncodeQuery(pairs)
 	assert.NotContains(t, raw, " ")
@@ -274,13 +274,36 @@ func TestEncodeQuery(t *testing.T) {
 		require.NoError(t, err)
 		dv, err := url.QueryUnescape(v)
 		require.NoError(t, err)
-		got = append(got, Pair{dk, dv})
+		got = append(got, Pair{Key: dk, Value: dv})
 	}
 	assert.Equal(t, pairs, got)
 	parsed, err := url.ParseQuery(raw)
 	require.NoError(t, err)
 	assert.Equal(t, "eq.a b+c&d=e#f%g?h/i", parsed.Get("q"))
 	assert.Equal(t, "select=id,title", EncodeQuery(pairs[:1]))
+}
+
+// TestEncodeQueryParts: a pair in parts is sent as Op.Value Suffix, or as
+// its number; QueryLen is the exact length.
+func TestEncodeQueryParts(t *testing.T) {
+	pairs := []Pair{
+		{Key: "title", Op: "ilike", Value: "%a b%"},
+		{Key: "id", Op: "not.in", Value: "(1,2)"},
+		{Key: "order", Value: "created at", Suffix: ".desc.nullslast"},
+		{Key: "limit", Num: 100, IsNum: true},
+		{Key: "offset", Num: -9223372036854775808, IsNum: true},
+		{Key: "x", Num: 0, IsNum: true},
+	}
+	raw := EncodeQuery(pairs)
+	assert.Equal(t, "title=ilike.%25a%20b%25&id=not.in.(1,2)&order=created%20at.desc.nullslast&limit=100&offset=-9223372036854775808&x=0", raw)
+	assert.Equal(t, len(raw), QueryLen(pairs))
+	want := []string{"ilike.%a b%", "not.in.(1,2)", "created at.desc.nullslast", "100", "-9223372036854775808", "0"}
+	for i, p := range pairs {
+		assert.Equal(t, want[i], p.Text())
+	}
+	for _, n := range []int64{0, 9, 10, 99, 100, -1, -10, 1<<63 - 1} {
+		assert.Equal(t, len(strconv.FormatInt(n, 10)), numLen(n), n)
+	}
 }
 
 func TestJSONHelpers(t *testing.T) {

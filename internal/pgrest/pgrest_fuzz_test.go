@@ -23,41 +23,41 @@ func FuzzEncodeQuery(f *testing.F) {
 	f.Add("", "", "é", "\x00\xff")
 	f.Add("or", "(a.eq.\"x,y\",b.in.(1,2))", "k", "{\"a\":[1,2]}")
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
-		pairs := []Pair{{k1, v1}, {k2, v2}}
+		pairs := []Pair{{Key: k1, Value: v1}, {Key: k2, Value: v2}}
 		q := EncodeQuery(pairs)
 		for i := 0; i < len(q); i++ {
 			c := q[i]
 			if c == '%' {
 				if i+2 >= len(q) || !strings.ContainsRune(upperhex, rune(q[i+1])) || !strings.ContainsRune(upperhex, rune(q[i+2])) {
-					t.Fatalf("EncodeQuery(%q) = %q: bad escape at %d", pairs, q, i)
+					t.Fatalf("EncodeQuery(%v) = %q: bad escape at %d", pairs, q, i)
 				}
 				continue
 			}
-			if !keep(c) && c != '&' && c != '=' {
-				t.Fatalf("EncodeQuery(%q) = %q: %q left unescaped", pairs, q, c)
+			if !keepTable[c] && c != '&' && c != '=' {
+				t.Fatalf("EncodeQuery(%v) = %q: %q left unescaped", pairs, q, c)
 			}
 		}
 		if strings.Count(q, "&") != 1 || strings.Count(q, "=") != 2 {
-			t.Fatalf("EncodeQuery(%q) = %q: separators", pairs, q)
+			t.Fatalf("EncodeQuery(%v) = %q: separators", pairs, q)
 		}
 		vals, err := url.ParseQuery(q)
 		if err != nil {
-			t.Fatalf("EncodeQuery(%q) = %q: %v", pairs, q, err)
+			t.Fatalf("EncodeQuery(%v) = %q: %v", pairs, q, err)
 		}
 		want := url.Values{}
 		for _, p := range pairs {
 			want[p.Key] = append(want[p.Key], p.Value)
 		}
 		if !reflect.DeepEqual(vals, want) {
-			t.Fatalf("EncodeQuery(%q) = %q, decodes to %q", pairs, q, vals)
+			t.Fatalf("EncodeQuery(%v) = %q, decodes to %q", pairs, q, vals)
 		}
 		u, err := url.Parse("http://example.com/rest/v1/t?" + q)
 		if err != nil || u.RawQuery != q {
-			t.Fatalf("EncodeQuery(%q) = %q: URL %v %v", pairs, q, u, err)
+			t.Fatalf("EncodeQuery(%v) = %q: URL %v %v", pairs, q, u, err)
 		}
 		req, err := http.NewRequest(http.MethodGet, "http://example.com/t?"+q, nil)
 		if err != nil || req.URL.RequestURI() != "/t?"+q {
-			t.Fatalf("EncodeQuery(%q) = %q: request %v", pairs, q, err)
+			t.Fatalf("EncodeQuery(%v) = %q: request %v", pairs, q, err)
 		}
 	})
 }
