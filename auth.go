@@ -559,8 +559,9 @@ func (a *AuthClient) SignInWithPassword(ctx context.Context, email, password str
 }
 
 // SignInWithPhonePassword signs a user in with phone number and password, as
-// [AuthClient.SignInWithPassword] does with an email (WeakPassword included).
-// It takes [WithCaptchaToken]. supabase-js: signInWithPassword with a phone.
+// [AuthClient.SignInWithPassword] does with an email ([Session.WeakPassword]
+// included). It takes [WithCaptchaToken]. supabase-js: signInWithPassword
+// with a phone.
 func (a *AuthClient) SignInWithPhonePassword(ctx context.Context, phone, password string, opts ...AuthOption) (*Session, error) {
 	if err := a.unavailable(); err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ import (
 
 // MFAClient enrolls and verifies the signed-in user's multi-factor
 // authentication factors. Get one with [AuthClient.MFA]; it is a view over the
-// AuthClient and its session, safe for concurrent use.
+// [AuthClient] and its session, safe for concurrent use.
 type MFAClient struct {
 	a *AuthClient
 }

@@ -19,15 +19,17 @@ const Version = "0.1.0"
 
 const clientInfo = "supabase-go/" + Version
 
-// Client talks to one Supabase project: Auth through Client.Auth, tables and
-// functions through From, RPC and Schema, files through Client.Storage and
-// Edge Functions through Client.Functions.
+// Client talks to one Supabase project: Auth through [Client.Auth], tables
+// and functions through [Client.From], [Client.RPC] and [Client.Schema],
+// files through [Client.Storage] and Edge Functions through
+// [Client.Functions].
 //
 // A Client is safe for concurrent use by many goroutines. Its configuration
-// never changes after NewClient; credentials are read from the current
-// session when each request is sent. Derived clients (WithAccessToken,
-// WithSession, Schema) are cheap, share the HTTP client and configuration,
-// and never change their parent.
+// never changes after [NewClient]; credentials are read from the current
+// session when each request is sent. Derived clients
+// ([Client.WithAccessToken], [Client.WithSession], [Client.Schema]) are
+// cheap, share the HTTP client and configuration, and never change their
+// parent.
 type Client struct {
 	// Auth signs users in and out and holds this client's session.
 	Auth *AuthClient
@@ -57,14 +59,14 @@ type core struct {
 	session    sessionConfig
 	flow       FlowType
 	// maxResponse and maxRow bound what is read of a 2xx body: whole
-	// (buffered results, Auth answers) and per row (Rows).
+	// (buffered results, Auth answers) and per row ([Rows]).
 	maxResponse int64
 	maxRow      int64
-	// codec decodes PostgREST rows (WithJSONCodec).
+	// codec decodes PostgREST rows ([WithJSONCodec]).
 	codec JSONCodec
 }
 
-// Option configures a Client. Options validate their input: NewClient
+// Option configures a Client. Options validate their input: [NewClient]
 // returns the first option error.
 type Option func(*options) error
 
@@ -157,7 +159,7 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithAccessTokenFunc uses f's token as the bearer on every request, for
 // third-party auth (Clerk, Auth0, Firebase, ...). f is called per request and
-// should cache. Client.Auth cannot sign in on such a client: its calls that
+// should cache. [Client.Auth] cannot sign in on such a client: its calls that
 // need a session return an error.
 func WithAccessTokenFunc(f func(ctx context.Context) (string, error)) Option {
 	return func(o *options) error {
@@ -176,24 +178,26 @@ type FlowType string
 // Flow types.
 const (
 	// FlowImplicit: the redirect carries the session in its URL fragment,
-	// for the page there to hand to SetSession (supabase-js 'implicit',
-	// the default).
+	// for the page there to hand to [AuthClient.SetSession] (supabase-js
+	// 'implicit', the default).
 	FlowImplicit FlowType = "implicit"
 	// FlowPKCE: the redirect carries a one-time code (?code=...) that
-	// ExchangeCodeForSession trades for the session together with the code
-	// verifier this client kept when the flow started (supabase-js 'pkce').
-	// The code alone is useless to whoever intercepts it. See
-	// CodeVerifierStore for where the verifier is kept.
+	// [AuthClient.ExchangeCodeForSession] trades for the session together
+	// with the code verifier this client kept when the flow started
+	// (supabase-js 'pkce'). The code alone is useless to whoever intercepts
+	// it. See [CodeVerifierStore] for where the verifier is kept.
 	FlowPKCE FlowType = "pkce"
 )
 
 // WithFlowType chooses the flow of the sign-ins that leave the application
-// (default FlowImplicit). With FlowPKCE, SignUp, SignInWithOTP, Resend and
-// ResetPasswordForEmail (for an email), UpdateUser (changing the email),
-// SignInWithOAuthURL, SignInWithSSO and LinkIdentityURL each start a flow:
-// they keep a new code verifier and send its S256 challenge; the link or
-// redirect then brings a code for ExchangeCodeForSession. supabase-js:
-// createClient's auth.flowType.
+// (default [FlowImplicit]). With [FlowPKCE], [AuthClient.SignUp],
+// [AuthClient.SignInWithOTP], [AuthClient.Resend] and
+// [AuthClient.ResetPasswordForEmail] (for an email), [AuthClient.UpdateUser]
+// (changing the email), [AuthClient.SignInWithOAuthURL],
+// [AuthClient.SignInWithSSO] and [AuthClient.LinkIdentityURL] each start a
+// flow: they keep a new code verifier and send its S256 challenge; the link
+// or redirect then brings a code for [AuthClient.ExchangeCodeForSession].
+// supabase-js: createClient's auth.flowType.
 func WithFlowType(f FlowType) Option {
 	return func(o *options) error {
 		switch f {
@@ -206,8 +210,8 @@ func WithFlowType(f FlowType) Option {
 }
 
 // RetryPolicy says how idempotent REST requests (GET and HEAD, and writes
-// that opt in with Query.Retry) are retried after network errors and 503 or
-// 520 answers.
+// that opt in with [Query.Retry]) are retried after network errors and 503
+// or 520 answers.
 type RetryPolicy struct {
 	MaxRetries int           // 0 disables retries (the default policy has 3)
 	BaseDelay  time.Duration // first backoff, doubled each time; 0 means 1 s
@@ -217,8 +221,8 @@ type RetryPolicy struct {
 // WithRetryPolicy replaces the default retry policy (3 retries, 1 s doubling
 // up to 30 s, each wait shortened by a random jitter of up to a quarter). A
 // server's Retry-After takes precedence over the backoff; a Retry-After
-// longer than MaxDelay is not waited for: the error is returned at once with
-// Error.RetryAfter set.
+// longer than [RetryPolicy.MaxDelay] is not waited for: the error is
+// returned at once with [Error.RetryAfter] set.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(o *options) error {
 		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 {
@@ -242,10 +246,10 @@ const (
 )
 
 // WithMaxResponseSize bounds the 2xx bodies the client reads whole: the
-// results of Execute, All, One and MaybeOne, and every Auth answer (default
-// 256 MiB). A larger body is refused with an error matching
+// results of [Query.Execute], [All], [One] and [MaybeOne], and every Auth
+// answer (default 256 MiB). A larger body is refused with an error matching
 // [ErrResponseTooLarge]: at once when its Content-Length says so, else once
-// n bytes have been read. Rows is bounded per row instead, by
+// n bytes have been read. [Rows] is bounded per row instead, by
 // [WithMaxRowSize].
 func WithMaxResponseSize(n int64) Option {
 	return func(o *options) error {
@@ -257,7 +261,7 @@ func WithMaxResponseSize(n int64) Option {
 	}
 }
 
-// WithMaxRowSize bounds each row (or the single object) that Rows decodes
+// WithMaxRowSize bounds each row (or the single object) that [Rows] decodes
 // (default 16 MiB): reading stops once a row grows past n bytes and Rows
 // yields an error matching [ErrResponseTooLarge], so an endless row never
 // fills memory.
@@ -377,7 +381,7 @@ func (c *Client) attachServices() {
 	c.Storage, c.Functions = &StorageClient{c: c}, &FunctionsClient{c: c}
 }
 
-// Environment variables read by NewClientFromEnv.
+// Environment variables read by [NewClientFromEnv].
 const (
 	EnvURL            = "SUPABASE_URL"
 	EnvAnonKey        = "SUPABASE_ANON_KEY"
@@ -385,7 +389,7 @@ const (
 	EnvKey            = "SUPABASE_KEY"
 )
 
-// NewClientFromEnv is NewClient with the URL from SUPABASE_URL and the key
+// NewClientFromEnv is [NewClient] with the URL from SUPABASE_URL and the key
 // from SUPABASE_ANON_KEY, SUPABASE_PUBLISHABLE_KEY or SUPABASE_KEY (the first
 // one set).
 func NewClientFromEnv(opts ...Option) (*Client, error) {
@@ -507,7 +511,7 @@ func (c *Client) derive() *Client {
 // request, for a backend acting for one end user. It shares the HTTP client
 // and configuration with c and never refreshes; c is untouched. It never
 // falls back to the project key: an empty jwt makes its queries fail with
-// ErrInvalidArgument.
+// [ErrInvalidArgument].
 func (c *Client) WithAccessToken(jwt string) *Client {
 	d := c.derive()
 	if d.core == nil {
@@ -527,10 +531,10 @@ func (c *Client) WithAccessToken(jwt string) *Client {
 // WithSession returns a client signed in with s (refreshing it as needed,
 // kept in memory), sharing the HTTP client and configuration with c. It
 // never falls back to the project key: once s is gone its requests fail,
-// with an error matching ErrSessionMissing after SignOut, ErrSessionExpired
-// once the session ended (refresh token refused after expiry). A nil s, or
-// one whose access token cannot be sent as a bearer token, makes its
-// queries fail with ErrInvalidArgument.
+// with an error matching [ErrSessionMissing] after [AuthClient.SignOut],
+// [ErrSessionExpired] once the session ended (refresh token refused after
+// expiry). A nil s, or one whose access token cannot be sent as a bearer
+// token, makes its queries fail with [ErrInvalidArgument].
 func (c *Client) WithSession(s *Session) *Client {
 	d := c.derive()
 	if d.core == nil {
@@ -550,10 +554,10 @@ func (c *Client) WithSession(s *Session) *Client {
 	return d
 }
 
-// Schema returns a client whose From and RPC use the Postgres schema name
-// (sent as Accept-Profile/Content-Profile). Auth and session are shared with
-// c. An empty or malformed name makes its queries fail with
-// ErrInvalidArgument.
+// Schema returns a client whose [Client.From] and [Client.RPC] use the
+// Postgres schema name (sent as Accept-Profile/Content-Profile). Auth and
+// session are shared with c. An empty or malformed name makes its queries
+// fail with [ErrInvalidArgument].
 func (c *Client) Schema(name string) *Client {
 	d := c.derive()
 	if err := checkSchema(name); err != nil && d.err == nil {

@@ -46,7 +46,7 @@ import (
 // CountMethod is how PostgREST counts rows for [Response].Count. It is
 // also the option that asks for the count: pass it to [Query.Select], a
 // write ([Query.Insert], [Query.Update], ...) or [Client.RPC], as in
-// c.From("todos").Select("id", supabase.CountExact).
+// c.From("todos").Select("id", supabase.[CountExact]).
 type CountMethod string
 
 // Count methods, sent as Prefer: count=<method>.
@@ -95,7 +95,7 @@ const (
 type headerPair struct{ name, value string }
 
 // Query is a PostgREST request under construction: a table read or write
-// (Client.From) or a function call (Client.RPC) with its filters and
+// ([Client.From]) or a function call ([Client.RPC]) with its filters and
 // modifiers. Nothing is sent until a terminal call: [Query.Execute],
 // [Query.Count], [All], [One], [MaybeOne], [Page] or [Rows].
 //

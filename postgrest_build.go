@@ -144,7 +144,7 @@ func (q Query) preferHeader() string {
 }
 
 // RequestPreview is the request a query would send, for tests, logs and
-// examples. Header holds the query's headers and the client's WithHeaders
+// examples. Header holds the query's headers and the client's [WithHeaders]
 // headers, but never apikey, Authorization or X-Client-Info, which are added
 // when the request is sent.
 type RequestPreview struct {

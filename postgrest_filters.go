@@ -372,7 +372,7 @@ const (
 	TextSearchWebsearch TextSearchType = "websearch"
 )
 
-// TextSearchOption configures Query.TextSearch.
+// TextSearchOption configures [Query.TextSearch].
 type TextSearchOption func(*textSearchOptions)
 
 type textSearchOptions struct {
@@ -381,7 +381,7 @@ type textSearchOptions struct {
 	set    bool
 }
 
-// SearchType chooses how TextSearch parses its query.
+// SearchType chooses how [Query.TextSearch] parses its query.
 func SearchType(t TextSearchType) TextSearchOption {
 	return func(o *textSearchOptions) { o.typ = t }
 }
@@ -394,7 +394,7 @@ func SearchConfig(config string) TextSearchOption {
 }
 
 // TextSearch matches rows where the tsvector column matches the full-text
-// query. Options: SearchType, SearchConfig.
+// query. Options: [SearchType], [SearchConfig].
 func (q Query) TextSearch(column, query string, opts ...TextSearchOption) Query {
 	if q.err != nil {
 		return q
@@ -533,8 +533,8 @@ func parseOperator(op string) (base string, ok bool) {
 // Or adds a disjunction of filters written in PostgREST syntax:
 // Or("id.eq.1,name.ilike.*widget*") sends or=(id.eq.1,name.ilike.*widget*).
 // Groups nest with and(...) and or(...). Values containing , . : ( ) or
-// spaces must be double-quoted inside the group; OrValue does that. Option:
-// ReferencedTable, to filter an embedded resource.
+// spaces must be double-quoted inside the group; [OrValue] does that.
+// Option: [ReferencedTable], to filter an embedded resource.
 func (q Query) Or(filters string, opts ...FilterOption) Query {
 	if q.err != nil {
 		return q
@@ -555,14 +555,14 @@ func (q Query) Or(filters string, opts ...FilterOption) Query {
 	return q.addParam(r.key("or"), "("+filters+")")
 }
 
-// OrValue encodes v for use as a value inside an Or group, double-quoting
-// and escaping it when it contains a character the group syntax reserves
-// (numbers are never quoted; a slice becomes an in-list):
+// OrValue encodes v for use as a value inside a [Query.Or] group,
+// double-quoting and escaping it when it contains a character the group
+// syntax reserves (numbers are never quoted; a slice becomes an in-list):
 //
 //	q.Or("name.eq." + supabase.OrValue(name) + ",nick.eq." + supabase.OrValue(name))
 //
 // A value that cannot be encoded (a channel, a function) yields a marker
-// that makes Or fail with ErrInvalidQuery before any I/O.
+// that makes Or fail with [ErrInvalidQuery] before any I/O.
 func OrValue(v any) string {
 	var s string
 	var err error

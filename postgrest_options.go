@@ -29,7 +29,7 @@ type rpcOptions struct {
 }
 
 // A CountMethod is itself an option (a [SelectOption], a [WriteOption] and
-// an [RPCOption]): Select("*", CountExact) asks PostgREST to count the rows
+// an [RPCOption]): Select("*", [CountExact]) asks PostgREST to count the rows
 // the request matches and report the total in [Response.Count], from the
 // Content-Range header (Prefer: count=exact).
 func (m CountMethod) applySelect(s *selectOptions) { s.count = m }
@@ -43,7 +43,7 @@ type HeadOption struct{}
 
 // Head makes [Query.Select] (or [Client.RPC]) send HEAD instead of GET, so no
 // rows are returned; combine with a [CountMethod]
-// (Select("*", CountExact, Head())) to count rows cheaply, or use
+// (Select("*", [CountExact], Head())) to count rows cheaply, or use
 // [Query.Count].
 func Head() HeadOption { return HeadOption{} }
 

@@ -17,28 +17,28 @@ import (
 	"github.com/supabase-go/supabase/internal/pgrest"
 )
 
-// Response is the raw result of Query.Execute.
+// Response is the raw result of [Query.Execute].
 type Response struct {
 	// Body is the response body as received: JSON rows, a JSON object with
-	// Single, CSV text, a plan with Explain; empty for HEAD and for writes
-	// without Select. With MaybeSingle it is the one row as a JSON object,
-	// or null when no row matched.
+	// [Query.Single], CSV text, a plan with [Query.Explain]; empty for HEAD
+	// and for writes without Select. With [Query.MaybeSingle] it is the one
+	// row as a JSON object, or null when no row matched.
 	Body []byte
 	// Status is the HTTP status. As in supabase-js, a 404 with an empty body
 	// is reported as 204 without an error.
 	Status int
 	// Header holds the response headers.
 	Header http.Header
-	// Count is the row count from Content-Range when a CountMethod was
+	// Count is the row count from Content-Range when a [CountMethod] was
 	// asked for and the server reported one; nil otherwise.
 	Count *int64
 }
 
 // Execute sends the query and returns the raw response. A non-2xx answer
-// is a *Error decoded from PostgREST's {code, message, details, hint} (or
+// is a [*Error] decoded from PostgREST's {code, message, details, hint} (or
 // carrying the status and an excerpt of a non-JSON body); a query carrying
-// an error returns it without sending anything. With MaybeSingle the rows
-// are checked as described there.
+// an error returns it without sending anything. With [Query.MaybeSingle]
+// the rows are checked as described there.
 //
 // A Range past the last row of a counted query is answered 416: the error
 // matches [ErrRangeNotSatisfiable] ([Page] reads it as an empty page).
@@ -72,7 +72,7 @@ func (q Query) do(ctx context.Context) (*Response, error) {
 }
 
 // send sends the query; with stream the 2xx body is returned unread (the
-// caller closes it) instead of in Response.Body.
+// caller closes it) instead of in [Response.Body].
 func (q Query) send(ctx context.Context, stream bool) (*Response, io.ReadCloser, error) {
 	res, err := q.exchange(ctx, stream, false)
 	if err != nil {
@@ -138,7 +138,8 @@ func contentRangeRows(v string) (from, to int64, ok bool) {
 const msgObjectRequested = "JSON object requested, multiple (or no) rows returned"
 
 // rowsError is the PGRST116 error PostgREST itself sends for Single, made
-// client-side; it matches ErrNotFound for 0 rows and ErrTooManyRows for more.
+// client-side; it matches [ErrNotFound] for 0 rows and [ErrTooManyRows] for
+// more.
 // atLeast says that counting stopped at n.
 func (q Query) rowsError(n int, atLeast bool) *Error {
 	e := &Error{Service: ServiceREST, Status: http.StatusNotAcceptable, Code: "PGRST116", Message: msgObjectRequested}
@@ -162,7 +163,7 @@ func (q Query) describe(e *Error) {
 	}
 }
 
-// decodeFailure is the ErrInvalidResponse error for a 2xx body that could
+// decodeFailure is the [ErrInvalidResponse] error for a 2xx body that could
 // not be decoded as want. It quotes the body (an excerpt) only when the body
 // is not JSON at all, such as a proxy's HTML page: rows may hold private data.
 func (q Query) decodeFailure(status int, want string, err error, head []byte) *Error {
@@ -207,7 +208,7 @@ func (b *decodingBody) Read(p []byte) (int, error) {
 }
 
 // failure turns an error from decoding the body into a read failure or an
-// ErrInvalidResponse error.
+// [ErrInvalidResponse] error.
 func (b *decodingBody) failure(q Query, status int, want string, err error) error {
 	if b.err != nil {
 		return q.readFailure(b.err)
@@ -219,10 +220,10 @@ func (b *decodingBody) failure(q Query, status int, want string, err error) erro
 }
 
 // Count sends the query as HEAD with Prefer: count=exact (or the query's
-// own CountMethod) and returns the number of matching rows. On a write or
+// own [CountMethod]) and returns the number of matching rows. On a write or
 // RPC the request is sent as it is and the count of affected rows returned.
-// The total ignores Range and Limit, so on a read they are not sent (a
-// Range past the end would only earn a 416).
+// The total ignores [Query.Range] and [Query.Limit], so on a read they are
+// not sent (a Range past the end would only earn a 416).
 func (q Query) Count(ctx context.Context) (int64, error) {
 	if err := q.Err(); err != nil {
 		return 0, err
@@ -282,11 +283,11 @@ func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 
 // All sends q and decodes the returned rows into a []T: straight from the
 // body, in one call to the client's [JSONCodec] ([DefaultJSON] unless
-// [WithJSONCodec] says otherwise). A body holding a single object (Single) is
-// one row; an empty body (HEAD, a write without Select) or null is no rows
-// and a nil slice. With MaybeSingle, more than one row is an error matching
-// ErrTooManyRows. A 2xx body that cannot be decoded into []T is a [*Error]
-// matching [ErrInvalidResponse].
+// [WithJSONCodec] says otherwise). A body holding a single object
+// ([Query.Single]) is one row; an empty body (HEAD, a write without Select)
+// or null is no rows and a nil slice. With [Query.MaybeSingle], more than
+// one row is an error matching [ErrTooManyRows]. A 2xx body that cannot be
+// decoded into []T is a [*Error] matching [ErrInvalidResponse].
 func All[T any](ctx context.Context, q Query) ([]T, error) {
 	res, err := q.exchange(ctx, false, true)
 	if err != nil {
@@ -362,7 +363,7 @@ type PageResult[T any] struct {
 
 // Page sends q and returns its rows together with the total, in one
 // request: it asks for Prefer: count=exact unless q already has a
-// [CountMethod] (Select("*", CountPlanned) keeps planned).
+// [CountMethod] (Select("*", [CountPlanned]) keeps planned).
 //
 //	p, err := supabase.Page[Todo](ctx, q.Order("id").Range(20, 39))
 //	// p.Rows: up to 20 rows; *p.Total: every matching row
@@ -567,7 +568,8 @@ func rowLimit(n int64) int {
 	return int(min(n, math.MaxInt))
 }
 
-// tooLarge is the ErrResponseTooLarge error for a body or row over its limit.
+// tooLarge is the [ErrResponseTooLarge] error for a body or row over its
+// limit.
 func (q Query) tooLarge(status int, what string, limit int64, option string) *Error {
 	e := tooLargeError(ServiceREST, "", "", status, what, limit, option)
 	q.describe(e)

@@ -48,9 +48,9 @@ func (r refOptions) key(name string) string {
 	return r.table + "." + name
 }
 
-// orderFlag is an OrderOption of its own (Ascending, Descending,
-// NullsFirst, NullsLast): a small value that Order applies without
-// allocating.
+// orderFlag is an [OrderOption] of its own ([Ascending], [Descending],
+// [NullsFirst], [NullsLast]): a small value that [Query.Order] applies
+// without allocating.
 type orderFlag uint8
 
 const (

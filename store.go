@@ -141,7 +141,7 @@ func (m *MemoryStore) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.S
 // LogValue makes slog log what [MemoryStore.String] shows.
 func (m *MemoryStore) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
-// errNoMemoryStore is the error of a nil *MemoryStore.
+// errNoMemoryStore is the error of a nil [*MemoryStore].
 var errNoMemoryStore = invalidArg("nil *MemoryStore (use NewMemoryStore)")
 
 // Load returns the stored session.

@@ -77,7 +77,7 @@ type apiRequest struct {
 
 // apiResponse is a 2xx response, read into body, or left in stream for
 // requests that asked for it. send also returns the (bounded) error
-// response together with the *Error it decoded from it.
+// response together with the [*Error] it decoded from it.
 type apiResponse struct {
 	status int
 	header http.Header
@@ -110,7 +110,7 @@ func sanitizeURL(raw string) string {
 
 // send performs r: it attaches apikey and Authorization at send time,
 // retries what may be retried, replays once after a 401 when the token
-// source has a fresh token, and returns a *Error for non-2xx answers.
+// source has a fresh token, and returns a [*Error] for non-2xx answers.
 //
 // Retries (only when r.retry is set: GET and HEAD, or a write whose caller
 // asked) follow network errors and 503 or 520 answers, at most
@@ -118,12 +118,13 @@ func sanitizeURL(raw string) string {
 // X-Retry-Count. The wait is the server's Retry-After when it sent one
 // (seconds or an HTTP date), else a jittered exponential backoff; every wait
 // ends early with ctx. A Retry-After longer than co.retry.MaxDelay is not
-// waited for: the error is returned with its RetryAfter set. An attempt
-// that timed out (no response headers within the HTTP client's limit) is not
-// retried, so that limit bounds the whole call.
+// waited for: the error is returned with its [Error.RetryAfter] set. An
+// attempt that timed out (no response headers within the HTTP client's
+// limit) is not retried, so that limit bounds the whole call.
 //
-// A redirect is never followed (see [refuseRedirects]) and a 2xx body is read
-// up to co.maxResponse bytes: both fail with a *Error, never retried.
+// A redirect is never followed (refuseRedirects hands it back) and a 2xx
+// body is read up to co.maxResponse bytes: both fail with a *Error, never
+// retried.
 func (co *core) send(ctx context.Context, ts tokenSource, r *apiRequest) (*apiResponse, error) {
 	if r.upload != nil {
 		defer r.upload.done(ctx)
@@ -341,13 +342,13 @@ func (co *core) roundTrip(ctx context.Context, r *apiRequest, token string, retr
 	return &apiResponse{status: res.StatusCode, header: res.Header, body: data, buf: buf}, nil
 }
 
-// do sends req through the HTTP client. http.Client wraps its Transport in
+// do sends req through the HTTP client. [http.Client] wraps its Transport in
 // a redirect loop, a cookie jar and a timeout; redirects are refused
 // anyway (see refuseRedirects), so a client with neither a jar nor a
 // timeout, such as the default one, adds nothing but a copy of every
 // header (kept for redirects) and the request goes to its Transport
 // directly. The response is the same either way: a 3xx answer comes back
-// as it is, an error unwrapped as roundTrip does with Client.Do's.
+// as it is, an error unwrapped as roundTrip does with [http.Client.Do]'s.
 func (co *core) do(req *http.Request) (*http.Response, error) {
 	hc := co.httpClient
 	if hc.Jar != nil || hc.Timeout != 0 {
@@ -370,7 +371,7 @@ func (co *core) do(req *http.Request) (*http.Response, error) {
 }
 
 // setHeaders fills h, the headers of one attempt: X-Client-Info, apikey
-// and Authorization, then r's headers, then the client's (WithHeaders),
+// and Authorization, then r's headers, then the client's ([WithHeaders]),
 // each replacing what came before under the same name. Every value is a
 // copy (a RoundTripper may modify the request's header slices, which must
 // not reach the shared configuration or a query value), all in one
@@ -488,9 +489,9 @@ func (co *core) readBody(r *apiRequest, res *http.Response) ([]byte, *bodyBuf, e
 
 // Recycled body buffers, in size classes of powers of two from 4 KiB to
 // 4 MiB. A decoded body is garbage as soon as the codec returns (decoded
-// values never point into it: that is the JSONCodec contract), so All and
-// Page give their buffer back instead of leaving a body-sized allocation
-// per request to the collector.
+// values never point into it: that is the [JSONCodec] contract), so [All]
+// and [Page] give their buffer back instead of leaving a body-sized
+// allocation per request to the collector.
 const (
 	minBodyBuf     = 4 << 10
 	bodyBufClasses = 11 // up to 4 MiB
@@ -582,7 +583,7 @@ func readLimitedInto(into []byte, body io.Reader, contentLength, limit int64) (d
 // maxReadChunk bounds the chunks readLimited grows into.
 const maxReadChunk = 1 << 20
 
-// tooLargeError reports a body (or, for Rows, one row) over its limit.
+// tooLargeError reports a body (or, for [Rows], one row) over its limit.
 func tooLargeError(service, method, rawURL string, status int, what string, limit int64, option string) *Error {
 	return &Error{Service: service, Status: status, Code: codeResponseTooLarge,
 		Message: what + " larger than " + strconv.FormatInt(limit, 10) + " bytes",
