@@ -1,7 +1,9 @@
 package supabase
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/supabase-go/supabase/internal/pgrest"
@@ -112,32 +114,67 @@ type headerPair struct{ name, value string }
 //
 // The zero Query has no client; its terminal calls return an error.
 type Query struct {
+	// A Query is copied in and out of every method: what few queries set
+	// is behind x, and the flags are bytes, so that the copy stays small.
 	c      *Client
 	err    error
-	kind   queryKind
 	target string // table or function name
 	params pgrest.Params
-	body   []byte // nil: no body
+	x      *queryExtras // nil: none set
 
+	kind           queryKind
+	rpcMethod      rpcVerb // for kindRPC
+	accept         acceptKind
 	selected       bool // Select called
-	count          CountMethod
 	head           bool
-	rpcMethod      string // for kindRPC: GET, HEAD or POST
-	rpcMinimal     bool   // HEAD with object arguments fell back to POST
+	rpcMinimal     bool // HEAD with object arguments fell back to POST
 	ignoreDups     bool
 	missingDefault bool
-
-	accept         acceptKind
 	maybeSingle    bool
 	stripNulls     bool
-	explain        *ExplainOptions // never mutated once set
 	rollback       bool
 	hasMaxAffected bool
-	maxAffected    int
-
-	headers []headerPair
-	retry   bool
+	retry          bool
 }
+
+// queryExtras holds the parts of a [Query] that few queries set. It is
+// shared between queries and copied on write (by editExtras),
+// never changed in place.
+type queryExtras struct {
+	count       CountMethod
+	body        []byte          // nil: no body
+	explain     *ExplainOptions // never mutated once set
+	maxAffected int
+	headers     []headerPair
+}
+
+var noExtras queryExtras
+
+// extras returns q's extras for reading only.
+func (q *Query) extras() *queryExtras {
+	if q.x == nil {
+		return &noExtras
+	}
+	return q.x
+}
+
+// editExtras gives q its own copy of its extras and returns it.
+func (q *Query) editExtras() *queryExtras {
+	x := new(queryExtras)
+	if q.x != nil {
+		*x = *q.x
+	}
+	q.x = x
+	return x
+}
+
+type rpcVerb uint8
+
+const (
+	rpcPost rpcVerb = iota
+	rpcGet
+	rpcHead
+)
 
 // From starts a query on the table or view named table in the client's
 // schema. Without a further Select, Insert, Upsert, Update or Delete it
@@ -146,7 +183,9 @@ func (c *Client) From(table string) Query {
 	q := Query{c: c, target: table}
 	if strings.TrimSpace(table) == "" {
 		q.err = invalidQuery("From: empty table name")
+		return q
 	}
+	q.params = c.paramsFor("/", table)
 	return q
 }
 
@@ -169,6 +208,15 @@ func (q Query) Err() error {
 	return nil
 }
 
+// paramsFor returns the empty parameter list of a query on target, which
+// keeps the URL in front of the parameters (see [pgrest.Prefixed]).
+func (c *Client) paramsFor(path, target string) pgrest.Params {
+	if c == nil || c.core == nil {
+		return pgrest.Params{}
+	}
+	return pgrest.Prefixed(c.core.restURL, path, url.PathEscape(target))
+}
+
 func invalidQuery(format string, args ...any) *Error {
 	return &Error{Service: ServiceREST, Code: codeInvalidQuery, Message: fmt.Sprintf(format, args...)}
 }
@@ -183,20 +231,9 @@ func (q Query) fail(format string, args ...any) Query {
 
 // addParam appends a parameter; the receiver's list is never changed.
 func (q Query) addParam(key, value string) Query {
-	if q = q.checkParam(key, value); q.err != nil {
-		return q
-	}
-	q.params = q.params.Append(pgrest.Pair{Key: key, Value: value})
-	return q
-}
-
-// checkParam refuses text PostgREST cannot read (invalid UTF-8, NUL).
-func (q Query) checkParam(key, value string) Query {
-	if err := pgrest.CheckText(key); err != nil {
-		return q.fail("query parameter %q: %v", key, err)
-	}
-	if err := pgrest.CheckText(value); err != nil {
-		return q.fail("query parameter %q: value: %v", key, err)
+	if q.err == nil {
+		ps, err := q.params.Append(pgrest.Pair{Key: key, Value: value})
+		q.keepParams(key, ps, err)
 	}
 	return q
 }
@@ -204,37 +241,43 @@ func (q Query) checkParam(key, value string) Query {
 // setParam replaces the value of key where it is (as URLSearchParams.set
 // does) or appends it.
 func (q Query) setParam(key, value string) Query {
-	if q = q.checkParam(key, value); q.err != nil {
-		return q
-	}
-	q.params = q.params.Set(pgrest.Pair{Key: key, Value: value})
-	return q
+	return q.setParts(key, value, "")
 }
 
-// setNum is setParam with a number, formatted when the URL is built.
+// setNum is setParam with a number.
 func (q Query) setNum(key string, n int) Query {
-	q.params = q.params.Set(pgrest.Pair{Key: key, Num: int64(n), IsNum: true})
+	if q.err == nil {
+		ps, err := q.params.Set(pgrest.Pair{Key: key, Num: int64(n), IsNum: true})
+		q.keepParams(key, ps, err)
+	}
 	return q
 }
 
-// setParts is setParam with the value value+suffix, joined when the URL
-// is built.
+// setParts is setParam with the value value+suffix.
 func (q Query) setParts(key, value, suffix string) Query {
-	if q = q.checkParam(key, value); q.err != nil {
-		return q
+	if q.err == nil {
+		ps, err := q.params.Set(pgrest.Pair{Key: key, Value: value, Suffix: suffix})
+		q.keepParams(key, ps, err)
 	}
-	if err := pgrest.CheckText(suffix); err != nil {
-		return q.fail("query parameter %q: value: %v", key, err)
-	}
-	q.params = q.params.Set(pgrest.Pair{Key: key, Value: value, Suffix: suffix})
 	return q
+}
+
+// keepParams stores the list a parameter was added to, or the error for
+// text PostgREST cannot read (invalid UTF-8, NUL).
+func (q *Query) keepParams(key string, ps pgrest.Params, err error) {
+	if err == nil {
+		q.params = ps
+		return
+	}
+	if fe, ok := err.(*pgrest.FieldError); ok && fe.InKey {
+		*q = q.fail("query parameter %q: %v", key, fe.Err)
+	} else {
+		*q = q.fail("query parameter %q: value: %v", key, errors.Unwrap(err))
+	}
 }
 
 func (q Query) param(key string) (string, bool) {
-	if i := q.params.Index(key); i >= 0 {
-		return q.params.All()[i].Text(), true
-	}
-	return "", false
+	return q.params.Get(key)
 }
 
 // jsonKindName names the kind of a JSON value for errors, which must not

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/supabase-go/supabase/internal/pgrest"
 )
 
 func (q Query) method() string {
@@ -20,7 +18,13 @@ func (q Query) method() string {
 	case kindDelete:
 		return http.MethodDelete
 	case kindRPC:
-		return q.rpcMethod
+		switch q.rpcMethod {
+		case rpcGet:
+			return http.MethodGet
+		case rpcHead:
+			return http.MethodHead
+		}
+		return http.MethodPost
 	}
 	if q.head {
 		return http.MethodHead
@@ -33,7 +37,7 @@ func (q Query) build() (*apiRequest, error) {
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
-	r := &apiRequest{service: ServiceREST, method: q.method(), url: q.renderURL(), body: q.body}
+	r := &apiRequest{service: ServiceREST, method: q.method(), url: q.renderURL(), body: q.extras().body}
 	r.retry = r.method == http.MethodGet || r.method == http.MethodHead || q.retry
 	// The headers go into the request's own array: no map is made until
 	// the transport's.
@@ -50,30 +54,29 @@ func (q Query) build() (*apiRequest, error) {
 	}
 	// A request without a body gets no Content-Type (supabase-js sends one
 	// on DELETE too; a media type for no content is meaningless).
-	if q.body != nil {
+	if r.body != nil {
 		r.pairs = append(r.pairs, headerPair{"Content-Type", mediaJSON})
 	}
 	if prefer := q.preferHeader(); prefer != "" {
 		r.pairs = append(r.pairs, headerPair{"Prefer", prefer})
 	}
 	// The query's own headers come last and so replace the ones above.
-	r.pairs = append(r.pairs, q.headers...)
+	r.pairs = append(r.pairs, q.extras().headers...)
 	return r, nil
 }
 
 // renderURL builds the request URL in one allocation of its exact length:
 // the REST URL, the path-escaped target and the query string.
 func (q Query) renderURL() string {
-	params := q.params.All()
-	path := "/"
+	path, lead := "/", ""
 	switch {
 	case q.kind == kindRPC:
 		path = "/rpc/"
 	case q.kind == kindRead && !q.selected:
 		// The default select=* goes first, as supabase-js sends it.
-		params = append([]pgrest.Pair{{Key: "select", Value: "*"}}, params...)
+		lead = "select=*"
 	}
-	return pgrest.BuildURL([]string{q.c.core.restURL, path, url.PathEscape(q.target)}, params)
+	return q.params.URL(q.c.core.restURL, path, url.PathEscape(q.target), lead)
 }
 
 func (q Query) acceptHeader() string {
@@ -86,7 +89,7 @@ func (q Query) acceptHeader() string {
 	case acceptGeoJSON:
 		accept = mediaGeoJSON
 	}
-	if e := q.explain; e != nil {
+	if e := q.extras().explain; e != nil {
 		var opts []string
 		for _, o := range []struct {
 			on   bool
@@ -122,8 +125,8 @@ func (q Query) preferHeader() string {
 			p = append(p, "resolution=merge-duplicates")
 		}
 	}
-	if q.count != "" {
-		p = append(p, "count="+string(q.count))
+	if count := q.extras().count; count != "" {
+		p = append(p, "count="+string(count))
 	}
 	if q.missingDefault {
 		p = append(p, "missing=default")
@@ -138,7 +141,7 @@ func (q Query) preferHeader() string {
 		p = append(p, "tx=rollback")
 	}
 	if q.hasMaxAffected {
-		p = append(p, "handling=strict", "max-affected="+strconv.Itoa(q.maxAffected))
+		p = append(p, "handling=strict", "max-affected="+strconv.Itoa(q.extras().maxAffected))
 	}
 	return strings.Join(p, ", ")
 }

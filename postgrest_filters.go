@@ -3,6 +3,7 @@ package supabase
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -50,16 +51,17 @@ func (q *Query) addFilterTo(method, column, op, text string) {
 		*q = q.fail("%s: empty column name", method)
 	default:
 		// The operator is this package's or checked by Filter; column and
-		// text are the caller's.
-		if err := pgrest.CheckText(column); err != nil {
-			*q = q.fail("%s: column: %v", method, err)
+		// text are the caller's, checked as they are encoded.
+		ps, err := q.params.Append(pgrest.Pair{Key: column, Op: op, Value: text})
+		if err != nil {
+			if fe, ok := err.(*pgrest.FieldError); ok && fe.InKey {
+				*q = q.fail("%s: column: %v", method, fe.Err)
+			} else {
+				*q = q.fail("%s: value for %q: %v", method, column, errors.Unwrap(err))
+			}
 			return
 		}
-		if err := pgrest.CheckText(text); err != nil {
-			*q = q.fail("%s: value for %q: %v", method, column, err)
-			return
-		}
-		q.params = q.params.Append(pgrest.Pair{Key: column, Op: op, Value: text})
+		q.params = ps
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-
-	"github.com/supabase-go/supabase/internal/pgrest"
 )
 
 // String describes q: its method, target and query parameters, the names
@@ -46,15 +44,16 @@ func (q Query) LogValue() slog.Value {
 // summary is "METHOD target?params".
 func (q Query) summary() string {
 	s := q.method() + " " + q.target
-	if q.params.Len() > 0 {
-		s += "?" + pgrest.EncodeQuery(q.params.All())
+	if q.params.EncodedLen() > 0 {
+		s += "?" + q.params.String()
 	}
 	return s
 }
 
 func (q Query) headerNames() []string {
-	names := make([]string, 0, len(q.headers))
-	for _, h := range q.headers {
+	headers := q.extras().headers
+	names := make([]string, 0, len(headers))
+	for _, h := range headers {
 		names = append(names, h.name)
 	}
 	return names

@@ -83,7 +83,7 @@ func (q Query) send(ctx context.Context, stream bool) (*Response, io.ReadCloser,
 		header = http.Header{}
 	}
 	r := &Response{Body: res.body, Status: res.status, Header: header}
-	if q.count != "" {
+	if q.extras().count != "" {
 		r.Count = parseContentRange(header.Get("Content-Range"))
 	}
 	return r, res.stream, nil
@@ -228,17 +228,17 @@ func (q Query) Count(ctx context.Context) (int64, error) {
 	if err := q.Err(); err != nil {
 		return 0, err
 	}
-	if q.count == "" {
-		q.count = CountExact
+	if q.extras().count == "" {
+		q.editExtras().count = CountExact
 	}
 	if q.kind == kindRead {
 		q.head = true
 		q.accept = acceptDefault
-		q.explain = nil
+		if q.extras().explain != nil {
+			q.editExtras().explain = nil
+		}
 		q.maybeSingle = false
-		q.params = q.params.Delete(func(p pgrest.Pair) bool {
-			return p.Key == "offset" || p.Key == "limit"
-		})
+		q.params = q.params.Delete("offset", "limit")
 	}
 	resp, err := q.do(ctx)
 	if err != nil {
@@ -377,8 +377,8 @@ func Page[T any](ctx context.Context, q Query) (*PageResult[T], error) {
 	if err := q.Err(); err != nil {
 		return nil, err
 	}
-	if q.count == "" {
-		q.count = CountExact
+	if q.extras().count == "" {
+		q.editExtras().count = CountExact
 	}
 	var offset int64
 	if v, ok := q.param("offset"); ok {
@@ -491,7 +491,7 @@ func oneRow[T any](ctx context.Context, q Query, caller string) (*T, int, error)
 			return nil, 0, invalidQuery("%s: a %s returns no row without Select; add Select(\"*\") or the columns to return", caller, q.kind)
 		}
 		// PostgREST then checks the count and rolls back when it is not 1.
-		if q.accept == acceptDefault && q.explain == nil {
+		if q.accept == acceptDefault && q.extras().explain == nil {
 			q.accept = acceptObject
 		}
 	}

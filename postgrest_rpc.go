@@ -1,7 +1,7 @@
 package supabase
 
 import (
-	"net/http"
+	"errors"
 	"strings"
 
 	"github.com/supabase-go/supabase/internal/pgrest"
@@ -19,10 +19,11 @@ import (
 //
 // Options: [RPCGet], [Head], a [CountMethod] ([CountExact], ...).
 func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
-	q := Query{c: c, kind: kindRPC, target: fn, rpcMethod: http.MethodPost}
+	q := Query{c: c, kind: kindRPC, target: fn, rpcMethod: rpcPost}
 	if strings.TrimSpace(fn) == "" {
 		return q.fail("RPC: empty function name")
 	}
+	q.params = c.paramsFor("/rpc/", fn)
 	var o rpcOptions
 	for _, opt := range opts {
 		if opt != nil {
@@ -32,7 +33,9 @@ func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 	if !validCount(o.count) {
 		return q.fail("RPC: unknown count method %q", o.count)
 	}
-	q.count = o.count
+	if o.count != "" {
+		q.editExtras().count = o.count
+	}
 	body := []byte("{}")
 	if args != nil {
 		b, err := marshalJSON(args)
@@ -44,7 +47,7 @@ func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 		}
 	}
 	if !o.get && !o.head {
-		q.body = body
+		q.editExtras().body = body
 		return q
 	}
 	if pgrest.Kind(body) != '{' {
@@ -64,21 +67,26 @@ func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 			// An object cannot travel in a query string: POST it and ask
 			// for no body back, as supabase-js does.
 			q.rpcMinimal = true
-			q.body = body
+			q.editExtras().body = body
 			return q
 		}
 		params = append(params, pgrest.Pair{Key: m.Key, Value: text})
 	}
+	ps := q.params
 	for _, p := range params {
 		if err := pgrest.CheckArg(p.Key, p.Value); err != nil {
 			return q.fail("RPC: argument %q: %v; call the function with POST", p.Key, err)
 		}
+		if ps, err = ps.Append(p); err != nil {
+			// CheckArg refuses all that Append does.
+			return q.fail("RPC: argument %q: %v; call the function with POST", p.Key, errors.Unwrap(err))
+		}
 	}
-	q.params = pgrest.NewParams(params...)
+	q.params = ps
 	if o.head {
-		q.rpcMethod = http.MethodHead
+		q.rpcMethod = rpcHead
 	} else {
-		q.rpcMethod = http.MethodGet
+		q.rpcMethod = rpcGet
 	}
 	return q
 }

@@ -246,7 +246,7 @@ func (q Query) Explain(o ExplainOptions) Query {
 	default:
 		return q.fail("Explain: format must be \"text\" or \"json\", got %q", o.Format)
 	}
-	q.explain = &o
+	q.editExtras().explain = &o
 	return q
 }
 
@@ -269,7 +269,7 @@ func (q Query) MaxAffected(n int) Query {
 		return q.fail("MaxAffected: negative count %d", n)
 	}
 	q.hasMaxAffected = true
-	q.maxAffected = n
+	q.editExtras().maxAffected = n
 	return q
 }
 
@@ -296,7 +296,8 @@ func (q Query) Header(name, value string) Query {
 	if !validHeaderValue(value) {
 		return q.fail("Header: value of %q has a control character", name)
 	}
-	q.headers = append(slices.Clip(q.headers), headerPair{http.CanonicalHeaderKey(name), value})
+	x := q.editExtras()
+	x.headers = append(slices.Clip(x.headers), headerPair{http.CanonicalHeaderKey(name), value})
 	return q
 }
 

@@ -45,7 +45,7 @@ func (q Query) Select(columns string, opts ...SelectOption) Query {
 	q = q.setParam("select", pgrest.CleanSelect(columns))
 	q.selected = true
 	if o.count != "" {
-		q.count = o.count
+		q.editExtras().count = o.count
 	}
 	if o.head {
 		q.head = true
@@ -79,7 +79,7 @@ func (q Query) startWrite(kind queryKind, opts []WriteOption) (Query, writeOptio
 	}
 	q.kind = kind
 	if o.count != "" {
-		q.count = o.count
+		q.editExtras().count = o.count
 	}
 	q.missingDefault = o.defaultToNull != nil && !*o.defaultToNull
 	return q, o
@@ -149,7 +149,7 @@ func (q Query) withRows(method string, values any) Query {
 	default:
 		return q.fail("%s: values must be an object or a list of objects, got JSON %s", method, jsonKindName(body))
 	}
-	q.body = body
+	q.editExtras().body = body
 	return q
 }
 
@@ -171,7 +171,7 @@ func (q Query) Update(values any, opts ...WriteOption) Query {
 	if pgrest.Kind(body) != '{' {
 		return q.fail("Update: values must be an object, got JSON %s", jsonKindName(body))
 	}
-	q.body = body
+	q.editExtras().body = body
 	return q
 }
 

@@ -284,7 +284,7 @@ func TestEncodeQuery(t *testing.T) {
 }
 
 // TestEncodeQueryParts: a pair in parts is sent as Op.Value Suffix, or as
-// its number; QueryLen is the exact length.
+// its number; the length Params claims for each pair is exact.
 func TestEncodeQueryParts(t *testing.T) {
 	pairs := []Pair{
 		{Key: "title", Op: "ilike", Value: "%a b%"},
@@ -296,7 +296,19 @@ func TestEncodeQueryParts(t *testing.T) {
 	}
 	raw := EncodeQuery(pairs)
 	assert.Equal(t, "title=ilike.%25a%20b%25&id=not.in.(1,2)&order=created%20at.desc.nullslast&limit=100&offset=-9223372036854775808&x=0", raw)
-	assert.Equal(t, len(raw), QueryLen(pairs))
+	var ps Params
+	for i, p := range pairs {
+		n, _, err := p.encodedLen()
+		require.NoError(t, err)
+		before := ps.EncodedLen()
+		ps, err = ps.Append(p)
+		require.NoError(t, err)
+		if i > 0 {
+			n++
+		}
+		assert.Equal(t, before+n, ps.EncodedLen(), p.Key)
+	}
+	assert.Equal(t, raw, ps.String())
 	want := []string{"ilike.%a b%", "not.in.(1,2)", "created at.desc.nullslast", "100", "-9223372036854775808", "0"}
 	for i, p := range pairs {
 		assert.Equal(t, want[i], p.Text())

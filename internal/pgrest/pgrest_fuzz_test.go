@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -235,6 +236,101 @@ func FuzzCleanSelect(f *testing.F) {
 		}
 		if again := CleanSelect(got); again != got {
 			t.Fatalf("CleanSelect(%q) = %q, then %q", s, got, again)
+		}
+	})
+}
+
+// FuzzParams drives a Params through Append, Set, Get and Delete chosen by
+// the fuzzer, beside a plain slice of pairs as the model, and branches from
+// earlier lists so that siblings share blocks. After every step each list
+// seen so far must still encode to exactly EncodeQuery of its model, with
+// the prefix in front of its URL.
+func FuzzParams(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 1, 2, 1, 1, 3, 3, 0, 0, 5, 0, 0, 0, 2, 2}, "k", "v w", "é&=")
+	f.Add([]byte{4, 3, 200, 1, 3, 1, 2, 3, 0, 5, 1, 0}, "order", "\x00", "\xff")
+	f.Fuzz(func(t *testing.T, ops []byte, a, b, c string) {
+		strs := []string{a, b, c, "select", "order", "x", "", strings.Repeat("y", 300)}
+		type list struct {
+			ps    Params
+			model []Pair
+		}
+		const prefix = "https://h/rest/v1/t?"
+		lists := []list{{ps: Prefixed("https://h/rest/v1", "/", "t")}}
+		if len(ops) > 0 && ops[0]&1 == 1 {
+			lists[0].ps = Params{}
+		}
+		cur := lists[0]
+		for i := 0; i+2 < len(ops) && i < 90; i += 3 {
+			k := strs[int(ops[i+1]&0x7f)%len(strs)]
+			v := strs[int(ops[i+2]&0x7f)%len(strs)]
+			p := Pair{Key: k, Value: v}
+			if ops[i+2]&0x80 != 0 {
+				p.Op = "not.eq"
+			}
+			if ops[i+1]&0x80 != 0 {
+				p.Suffix = ".desc"
+			}
+			valid := CheckText(p.Key) == nil && CheckText(p.Value) == nil && CheckText(p.Suffix) == nil
+			next := cur
+			switch ops[i] % 6 {
+			case 0, 4:
+				if ops[i]%6 == 4 {
+					p = Pair{Key: k, Num: int64(ops[i+2]) - 100, IsNum: true}
+					valid = CheckText(p.Key) == nil
+				}
+				ps, err := cur.ps.Append(p)
+				if (err == nil) != valid {
+					t.Fatalf("Append(%+v): %v", p, err)
+				}
+				if err == nil {
+					next = list{ps, append(slices.Clip(cur.model), p)}
+				}
+			case 1:
+				ps, err := cur.ps.Set(p)
+				if (err == nil) != valid {
+					t.Fatalf("Set(%+v): %v", p, err)
+				}
+				if err == nil {
+					m := slices.Clone(cur.model)
+					if j := slices.IndexFunc(m, func(q Pair) bool { return q.Key == p.Key }); j >= 0 {
+						m[j] = p
+					} else {
+						m = append(m, p)
+					}
+					next = list{ps, m}
+				}
+			case 2:
+				next = list{cur.ps.Delete(k), slices.DeleteFunc(slices.Clone(cur.model), func(q Pair) bool { return q.Key == k })}
+			case 3:
+				got, ok := cur.ps.Get(k)
+				j := slices.IndexFunc(cur.model, func(q Pair) bool { return q.Key == k })
+				if ok != (j >= 0) || (ok && got != cur.model[j].Text()) {
+					t.Fatalf("Get(%q) = %q, %v; model %+v", k, got, ok, cur.model)
+				}
+			case 5:
+				next = lists[int(ops[i+1])%len(lists)]
+			}
+			cur = next
+			lists = append(lists, cur)
+			for _, l := range lists {
+				want := EncodeQuery(l.model)
+				if got := l.ps.String(); got != want {
+					t.Fatalf("list encodes to %q, model %q", got, want)
+				}
+				if l.ps.Len() != len(l.model) {
+					t.Fatalf("Len %d, model %d", l.ps.Len(), len(l.model))
+				}
+				wantURL := prefix + want
+				if want == "" {
+					wantURL = strings.TrimSuffix(prefix, "?")
+				}
+				if got := l.ps.URL("https://h/rest/v1", "/", "t", ""); got != wantURL {
+					t.Fatalf("URL %q, want %q", got, wantURL)
+				}
+				if got := l.ps.URL("https://h/rest/v1", "/", "t", "select=*"); got != strings.TrimSuffix(prefix+"select=*&"+want, "&") {
+					t.Fatalf("URL with lead %q", got)
+				}
+			}
 		}
 	})
 }

@@ -3,119 +3,23 @@ package pgrest
 import (
 	"errors"
 	"fmt"
-	"strconv"
+
 	"strings"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // EncodeQuery renders pairs as a query string (without '?'). Reserved
 // characters are percent-encoded; the characters PostgREST's grammar uses
 // and that are legal in a query ( * , ( ) : ! $ ' @ / ) are left as they
 // are, so URLs stay readable. It decodes, with form decoding, to exactly the
-// given pairs.
+// given pairs. [Params] holds its pairs encoded this way.
 func EncodeQuery(pairs []Pair) string {
-	return string(AppendQuery(make([]byte, 0, QueryLen(pairs)), pairs))
-}
-
-// BuildURL returns the concatenation of prefix, then '?' and the query
-// string when there are pairs, in one allocation.
-func BuildURL(prefix []string, pairs []Pair) string {
-	n := QueryLen(pairs)
-	for _, s := range prefix {
-		n += len(s)
-	}
-	if len(pairs) > 0 {
-		n++
-	}
-	b := make([]byte, 0, n)
-	for _, s := range prefix {
-		b = append(b, s...)
-	}
-	if len(pairs) > 0 {
-		b = append(b, '?')
-	}
-	b = AppendQuery(b, pairs)
-	// b is never written again: the string can share its bytes, as
-	// strings.Builder does.
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
-// QueryLen is the length of the query string EncodeQuery returns.
-func QueryLen(pairs []Pair) int {
-	n := 0
+	var b []byte
 	for i, p := range pairs {
-		if i > 0 {
-			n++ // &
-		}
-		if p.enc > 0 {
-			n += p.enc
-		} else {
-			n += pairLen(p)
-		}
+		b = p.appendTo(b, i > 0, false)
 	}
-	return n
-}
-
-// pairLen is the length of key=value, percent-encoded.
-func pairLen(p Pair) int {
-	n := escapedLen(p.Key) + 1
-	switch {
-	case p.IsNum:
-		n += numLen(p.Num)
-	default:
-		if p.Op != "" {
-			n += escapedLen(p.Op) + 1
-		}
-		n += escapedLen(p.Value) + escapedLen(p.Suffix)
-	}
-	return n
-}
-
-// rawLen is the length of key=value before encoding.
-func rawLen(p Pair) int {
-	n := len(p.Key) + 1 + len(p.Value) + len(p.Suffix)
-	if p.Op != "" {
-		n += len(p.Op) + 1
-	}
-	return n
-}
-
-// AppendQuery appends the query string EncodeQuery returns to b.
-func AppendQuery(b []byte, pairs []Pair) []byte {
-	for i, p := range pairs {
-		if i > 0 {
-			b = append(b, '&')
-		}
-		if p.IsNum {
-			b = escape(b, p.Key)
-			b = append(b, '=')
-			b = strconv.AppendInt(b, p.Num, 10)
-			continue
-		}
-		if p.enc > 0 && p.enc == rawLen(p) {
-			// Known to need no escaping.
-			b = append(b, p.Key...)
-			b = append(b, '=')
-			if p.Op != "" {
-				b = append(b, p.Op...)
-				b = append(b, '.')
-			}
-			b = append(b, p.Value...)
-			b = append(b, p.Suffix...)
-			continue
-		}
-		b = escape(b, p.Key)
-		b = append(b, '=')
-		if p.Op != "" {
-			b = escape(b, p.Op)
-			b = append(b, '.')
-		}
-		b = escape(b, p.Value)
-		b = escape(b, p.Suffix)
-	}
-	return b
+	return string(b)
 }
 
 func numLen(n int64) int {
