@@ -65,8 +65,9 @@ func (q Query) build() (*apiRequest, error) {
 	return r, nil
 }
 
-// renderURL builds the request URL in one allocation of its exact length:
-// the REST URL, the path-escaped target and the query string.
+// renderURL returns the request URL: the REST URL, the path-escaped target
+// and the query string. The parameter list keeps all of it in one block, so
+// this is usually no copy at all (see [pgrest.Params.URL]).
 func (q Query) renderURL() string {
 	path, lead := "/", ""
 	switch {
