@@ -481,12 +481,7 @@ func (s *Server) doSignup(w http.ResponseWriter, r *http.Request) error {
 		if email == "" || !s.cfg.RequireEmailConfirmation {
 			return nil
 		}
-		if pk.isPKCE() {
-			if _, err := s.createFlowState(ctx, tx, newFlow{pkce: pk, providerType: "email", authMethod: methodEmailSignup, userID: u.ID}); err != nil {
-				return err
-			}
-		}
-		return s.sendEmail(ctx, tx, w, r, u, "signup", pk.isPKCE(), redirectTo)
+		return s.sendEmail(ctx, tx, w, r, u, "signup", pk, redirectTo)
 	}
 	confirm := !s.cfg.RequireEmailConfirmation
 	n := newUser{email: email, phone: phone, password: p.Password, userMeta: p.Data,

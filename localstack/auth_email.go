@@ -139,9 +139,21 @@ func (s *Server) emailToken(ctx context.Context, tx pgx.Tx, r *http.Request, u *
 }
 
 // sendEmail gives u a token of kind typ and delivers its email once the
-// transaction commits.
-func (s *Server) sendEmail(ctx context.Context, tx pgx.Tx, w http.ResponseWriter, r *http.Request, u *user, typ string, pkce bool, redirectTo string) error {
-	e, err := s.emailToken(ctx, tx, r, u, typ, pkce, redirectTo)
+// transaction commits. With a PKCE challenge the link is a PKCE one and the
+// flow state that the code exchange will find is created with it.
+func (s *Server) sendEmail(ctx context.Context, tx pgx.Tx, w http.ResponseWriter, r *http.Request, u *user, typ string, pk pkceParams, redirectTo string) error {
+	if pk.isPKCE() {
+		// A magic link's and a recovery's flow are named as their email
+		// types (methodMagicLink, methodRecovery).
+		flow := newFlow{pkce: pk, providerType: typ, authMethod: typ, userID: u.ID}
+		if typ == "signup" {
+			flow.providerType, flow.authMethod = "email", methodEmailSignup
+		}
+		if _, err := s.createFlowState(ctx, tx, flow); err != nil {
+			return err
+		}
+	}
+	e, err := s.emailToken(ctx, tx, r, u, typ, pk.isPKCE(), redirectTo)
 	if err != nil {
 		return err
 	}
@@ -224,24 +236,14 @@ func (s *Server) doOTP(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 			if s.cfg.RequireEmailConfirmation {
-				if pk.isPKCE() {
-					if _, err := s.createFlowState(ctx, tx, newFlow{pkce: pk, providerType: "email", authMethod: methodEmailSignup, userID: u.ID}); err != nil {
-						return err
-					}
-				}
-				if err := s.sendEmail(ctx, tx, w, r, u, "signup", pk.isPKCE(), redirectTo); err != nil {
+				if err := s.sendEmail(ctx, tx, w, r, u, "signup", pk, redirectTo); err != nil {
 					return err
 				}
 				writeJSON(w, http.StatusOK, map[string]string{})
 				return nil
 			}
 		}
-		if pk.isPKCE() {
-			if _, err := s.createFlowState(ctx, tx, newFlow{pkce: pk, providerType: methodMagicLink, authMethod: methodMagicLink, userID: u.ID}); err != nil {
-				return err
-			}
-		}
-		if err := s.sendEmail(ctx, tx, w, r, u, "magiclink", pk.isPKCE(), redirectTo); err != nil {
+		if err := s.sendEmail(ctx, tx, w, r, u, "magiclink", pk, redirectTo); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]string{})
@@ -281,12 +283,7 @@ func (s *Server) recover(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 			if u != nil {
-				if pk.isPKCE() {
-					if _, err := s.createFlowState(ctx, tx, newFlow{pkce: pk, providerType: methodRecovery, authMethod: methodRecovery, userID: u.ID}); err != nil {
-						return err
-					}
-				}
-				if err := s.sendEmail(ctx, tx, w, r, u, "recovery", pk.isPKCE(), redirectTo); err != nil {
+				if err := s.sendEmail(ctx, tx, w, r, u, "recovery", pk, redirectTo); err != nil {
 					return err
 				}
 			}
@@ -328,7 +325,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
 					return err
 				}
 			}
-			if err := s.sendEmail(ctx, tx, w, r, u, "invite", false, redirectTo); err != nil {
+			if err := s.sendEmail(ctx, tx, w, r, u, "invite", pkceParams{}, redirectTo); err != nil {
 				return err
 			}
 			if u, err = findUser(ctx, tx, "id = $1", u.ID); err != nil {
