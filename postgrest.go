@@ -1,7 +1,6 @@
 package supabase
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -269,11 +268,20 @@ func (q *Query) keepParams(key string, ps pgrest.Params, err error) {
 		q.params = ps
 		return
 	}
-	if fe, ok := err.(*pgrest.FieldError); ok && fe.InKey {
-		*q = q.fail("query parameter %q: %v", key, fe.Err)
+	if inKey, cause := paramError(err); inKey {
+		*q = q.fail("query parameter %q: %v", key, cause)
 	} else {
-		*q = q.fail("query parameter %q: value: %v", key, errors.Unwrap(err))
+		*q = q.fail("query parameter %q: value: %v", key, cause)
 	}
+}
+
+// paramError splits an error of [pgrest.Params.Append] or Set into whether
+// the key (rather than the value) was refused, and why.
+func paramError(err error) (inKey bool, cause error) {
+	if fe, ok := err.(*pgrest.FieldError); ok {
+		return fe.InKey, fe.Err
+	}
+	return false, err
 }
 
 func (q Query) param(key string) (string, bool) {

@@ -3,7 +3,6 @@ package supabase
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -54,10 +53,10 @@ func (q *Query) addFilterTo(method, column, op, text string) {
 		// text are the caller's, checked as they are encoded.
 		ps, err := q.params.Append(pgrest.Pair{Key: column, Op: op, Value: text})
 		if err != nil {
-			if fe, ok := err.(*pgrest.FieldError); ok && fe.InKey {
-				*q = q.fail("%s: column: %v", method, fe.Err)
+			if inKey, cause := paramError(err); inKey {
+				*q = q.fail("%s: column: %v", method, cause)
 			} else {
-				*q = q.fail("%s: value for %q: %v", method, column, errors.Unwrap(err))
+				*q = q.fail("%s: value for %q: %v", method, column, cause)
 			}
 			return
 		}

@@ -44,8 +44,8 @@ func (q Query) LogValue() slog.Value {
 // summary is "METHOD target?params".
 func (q Query) summary() string {
 	s := q.method() + " " + q.target
-	if q.params.EncodedLen() > 0 {
-		s += "?" + q.params.String()
+	if qs := q.params.String(); qs != "" {
+		s += "?" + qs
 	}
 	return s
 }

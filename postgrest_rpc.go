@@ -1,7 +1,6 @@
 package supabase
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/supabase-go/supabase/internal/pgrest"
@@ -79,7 +78,8 @@ func (c *Client) RPC(fn string, args any, opts ...RPCOption) Query {
 		}
 		if ps, err = ps.Append(p); err != nil {
 			// CheckArg refuses all that Append does.
-			return q.fail("RPC: argument %q: %v; call the function with POST", p.Key, errors.Unwrap(err))
+			_, cause := paramError(err)
+			return q.fail("RPC: argument %q: %v; call the function with POST", p.Key, cause)
 		}
 	}
 	q.params = ps

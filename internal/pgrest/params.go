@@ -20,20 +20,6 @@ type Pair struct {
 	IsNum  bool
 }
 
-// Text returns the parameter's value as sent (before percent-encoding).
-func (p Pair) Text() string {
-	if p.IsNum {
-		return strconv.FormatInt(p.Num, 10)
-	}
-	if p.Op == "" && p.Suffix == "" {
-		return p.Value
-	}
-	if p.Op == "" {
-		return p.Value + p.Suffix
-	}
-	return p.Op + "." + p.Value + p.Suffix
-}
-
 // FieldError is the error of [Params.Append] and [Params.Set] for a key
 // or value that [CheckText] refuses; it says which of the two it was.
 type FieldError struct {
@@ -104,36 +90,32 @@ func newParams(size int) Params {
 	return Params{claimed: new(atomic.Int64), buf: make([]byte, 0, size)}
 }
 
+// seal returns the list holding b, a new block's bytes from its start, and
+// hands those bytes out.
+func seal(claimed *atomic.Int64, b []byte, start int, keys uint64) Params {
+	claimed.Store(int64(len(b)))
+	return Params{claimed: claimed, buf: b, start: start, keys: keys}
+}
+
 // Prefixed returns an empty list whose URL starts with base, path and
 // target (each as it is sent) and a '?'.
 func Prefixed(base, path, target string) Params {
 	n := len(base) + len(path) + len(target) + 1
+	// Room for a few filters after the prefix: enough for most queries to
+	// stay in the first block.
 	ps := newParams(n + 160)
-	ps.buf = append(ps.buf, base...)
-	ps.buf = append(ps.buf, path...)
-	ps.buf = append(ps.buf, target...)
-	ps.buf = append(ps.buf, '?')
-	ps.start = n
-	ps.claimed.Store(int64(n))
-	return ps
+	b := append(ps.buf, base...)
+	b = append(b, path...)
+	b = append(b, target...)
+	b = append(b, '?')
+	return seal(ps.claimed, b, n, 0)
 }
 
 // pairs returns the encoded pairs, without the prefix.
 func (ps Params) pairs() []byte { return ps.buf[ps.start:] }
 
-// Len is the number of parameters.
-func (ps Params) Len() int {
-	if len(ps.pairs()) == 0 {
-		return 0
-	}
-	return bytes.Count(ps.pairs(), []byte{'&'}) + 1
-}
-
 // String returns the encoded query string, without '?'.
 func (ps Params) String() string { return string(ps.pairs()) }
-
-// EncodedLen is the length of [Params.String].
-func (ps Params) EncodedLen() int { return len(ps.buf) - ps.start }
 
 // Append returns the list with p added at the end. A key or value that
 // [CheckText] refuses is a *[FieldError], and the list is returned as it
@@ -152,10 +134,7 @@ func (ps Params) Append(p Pair) (Params, error) {
 		return Params{claimed: ps.claimed, buf: p.appendTo(ps.buf, sep, plain), start: ps.start, keys: keys}, nil
 	}
 	nps := newParams(max(2*cap(ps.buf), used+n))
-	b := p.appendTo(append(nps.buf, ps.buf...), sep, plain)
-	nps.claimed.Store(int64(len(b)))
-	nps.buf, nps.start, nps.keys = b, ps.start, keys
-	return nps, nil
+	return seal(nps.claimed, p.appendTo(append(nps.buf, ps.buf...), sep, plain), ps.start, keys), nil
 }
 
 // Set returns the list with the first parameter named p.Key replaced by p
@@ -174,9 +153,7 @@ func (ps Params) Set(p Pair) (Params, error) {
 	b := append(nps.buf, ps.buf[:start]...)
 	b = p.appendTo(b, false, plain)
 	b = append(b, ps.buf[end:]...)
-	nps.claimed.Store(int64(len(b)))
-	nps.buf, nps.start, nps.keys = b, ps.start, ps.keys
-	return nps, nil
+	return seal(nps.claimed, b, ps.start, ps.keys), nil
 }
 
 // Get returns the value of the first parameter named key, decoded.
@@ -195,21 +172,20 @@ func (ps Params) Delete(keys ...string) Params {
 		return ps
 	}
 	out := newParams(len(ps.buf))
-	out.buf = append(out.buf, ps.buf[:ps.start]...)
-	out.start = ps.start
+	b := append(out.buf, ps.buf[:ps.start]...)
+	var kept uint64
 	for seg := range bytes.SplitSeq(ps.pairs(), []byte{'&'}) {
 		k, _, _ := bytes.Cut(seg, []byte{'='})
 		if slices.ContainsFunc(keys, func(key string) bool { return escapedEqual(k, key) }) {
 			continue
 		}
-		if len(out.buf) > out.start {
-			out.buf = append(out.buf, '&')
+		if len(b) > ps.start {
+			b = append(b, '&')
 		}
-		out.buf = append(out.buf, seg...)
-		out.keys |= keyBit(unescape(k))
+		b = append(b, seg...)
+		kept |= keyBit(unescape(k))
 	}
-	out.claimed.Store(int64(len(out.buf)))
-	return out
+	return seal(out.claimed, b, ps.start, kept)
 }
 
 // URL returns the request URL: the prefix (from [Prefixed], or else base,
@@ -405,18 +381,4 @@ func unescape(enc []byte) string {
 		b = append(b, enc[i])
 	}
 	return string(b)
-}
-
-// Pairs returns the list decoded into keys and values, for tests and
-// debugging.
-func (ps Params) Pairs() [][2]string {
-	var out [][2]string
-	if len(ps.pairs()) == 0 {
-		return nil
-	}
-	for seg := range bytes.SplitSeq(ps.pairs(), []byte{'&'}) {
-		k, v, _ := bytes.Cut(seg, []byte{'='})
-		out = append(out, [2]string{unescape(k), unescape(v)})
-	}
-	return out
 }
